@@ -1,0 +1,146 @@
+"""Distances and service circles.
+
+Points are in metres (``x_m``, ``y_m``; Euclidean) or degrees (``lon``, ``lat``;
+great-circle). A ``detour_factor`` turns straight lines into walking distance.
+A user-supplied matrix (``geography.matrix_csv``) overrides both for the pairs
+it lists; pairs it does not list are out of reach.
+
+Pairs within a radius are found with a KD-tree, never with a dense matrix, so a
+province-scale scenario stays sparse.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from tuoyu_sim.scenario import Located, Scenario
+
+EARTH_RADIUS_M = 6_371_008.8
+"""Mean Earth radius (IUGG), metres."""
+
+
+@dataclass(frozen=True)
+class Pairs:
+    """Sparse (source, target, distance) triples, sorted by source then distance."""
+
+    rows: np.ndarray
+    cols: np.ndarray
+    dist_m: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.rows.size)
+
+    def targets_of(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        """Targets of source ``i`` and their distances, nearest first."""
+        lo, hi = np.searchsorted(self.rows, [i, i + 1])
+        return self.cols[lo:hi], self.dist_m[lo:hi]
+
+
+def _coords(points: Sequence[Located], metric: str) -> np.ndarray:
+    if not points:
+        return np.zeros((0, 3 if metric == "haversine" else 2))
+    if metric == "haversine":
+        lon = np.radians([p.lon for p in points])
+        lat = np.radians([p.lat for p in points])
+        return np.column_stack(
+            (np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat))
+        )
+    return np.array([[p.x_m, p.y_m] for p in points], dtype=float)
+
+
+def _great_circle_m(chord: np.ndarray) -> np.ndarray:
+    """Great-circle distance from chord length on the unit sphere."""
+    return 2.0 * EARTH_RADIUS_M * np.arcsin(np.clip(chord / 2.0, 0.0, 1.0))
+
+
+def pairs_within(
+    scenario: Scenario,
+    sources: Sequence[Located],
+    targets: Sequence[Located],
+    radius_m: float,
+) -> Pairs:
+    """All (source, target) pairs whose walking distance is at most ``radius_m``.
+
+    Parameters
+    ----------
+    scenario
+        Supplies the metric, the detour factor and any distance matrix.
+    sources, targets
+        Located rows (communities, facilities, candidate sites).
+    radius_m
+        Walking distance in metres, > 0.
+    """
+    geo = scenario.geography
+    matrix = scenario.matrix()
+    rows: list[int] = []
+    cols: list[int] = []
+    dists: list[float] = []
+    if geo.distance == "matrix" and matrix is not None:
+        index = {t.id: j for j, t in enumerate(targets)}
+        for i, s in enumerate(sources):
+            for j_id, j in index.items():
+                d = matrix.get((s.id, j_id))
+                if d is not None and d <= radius_m:
+                    rows.append(i)
+                    cols.append(j)
+                    dists.append(d)
+    elif sources and targets:
+        metric = geo.distance
+        a = _coords(sources, metric)
+        b = _coords(targets, metric)
+        straight = radius_m / geo.detour_factor
+        if metric == "haversine":
+            straight_q = 2.0 * np.sin(min(straight / (2.0 * EARTH_RADIUS_M), np.pi / 2))
+        else:
+            straight_q = straight
+        tree_b = cKDTree(b)
+        sparse = cKDTree(a).sparse_distance_matrix(tree_b, straight_q, output_type="coo_matrix")
+        r, c, d = sparse.row, sparse.col, sparse.data
+        # sparse_distance_matrix drops exact zeros; add co-located pairs back.
+        zero = cKDTree(a).query_ball_tree(tree_b, 1e-9)
+        extra_r = [i for i, js in enumerate(zero) for _ in js]
+        extra_c = [j for js in zero for j in js]
+        if extra_r:
+            r = np.concatenate([r, extra_r])
+            c = np.concatenate([c, extra_c])
+            d = np.concatenate([d, np.zeros(len(extra_r))])
+        if metric == "haversine":
+            d = _great_circle_m(d)
+        d = d * geo.detour_factor
+        keep = d <= radius_m * (1 + 1e-12)
+        rows, cols, dists = list(r[keep]), list(c[keep]), list(d[keep])
+    order = np.lexsort((np.asarray(cols), np.asarray(dists), np.asarray(rows)))
+    rr = np.asarray(rows, dtype=np.int64)[order] if rows else np.zeros(0, np.int64)
+    cc = np.asarray(cols, dtype=np.int64)[order] if cols else np.zeros(0, np.int64)
+    dd = np.asarray(dists, dtype=float)[order] if dists else np.zeros(0)
+    # de-duplicate co-located pairs that both paths found
+    if rr.size:
+        key = rr * (len(targets) + 1) + cc
+        _, first = np.unique(key, return_index=True)
+        first.sort()
+        rr, cc, dd = rr[first], cc[first], dd[first]
+        order = np.lexsort((cc, dd, rr))
+        rr, cc, dd = rr[order], cc[order], dd[order]
+    return Pairs(rr, cc, dd)
+
+
+def distance_m(scenario: Scenario, a: Located, b: Located) -> float:
+    """Walking distance between two points (``inf`` if a matrix does not list them)."""
+    geo = scenario.geography
+    if geo.distance == "matrix":
+        matrix = scenario.matrix() or {}
+        return matrix.get((a.id, b.id), matrix.get((b.id, a.id), float("inf")))
+    pa, pb = _coords([a], geo.distance)[0], _coords([b], geo.distance)[0]
+    d = float(np.linalg.norm(pa - pb))
+    if geo.distance == "haversine":
+        d = float(_great_circle_m(np.array([d]))[0])
+    return d * geo.detour_factor
+
+
+def sites(scenario: Scenario) -> list[Located]:
+    """Existing facilities followed by candidate sites: the targets of allocation."""
+    return [*scenario.facilities, *scenario.candidate_sites]

@@ -1,0 +1,1076 @@
+"""The scenario: schema, loading and validation.
+
+A scenario is one TOML file, optionally referencing CSV or GeoJSON tables next
+to it (``[tables]``), and optionally a distance matrix CSV. It is validated on
+load with pydantic; unknown keys are errors, and every problem is reported as
+one line naming the file, the key path, the value and what is allowed.
+
+A :class:`Scenario` is immutable. Variants are made with
+:meth:`Scenario.with_changes`, which returns a new, re-validated scenario.
+
+Clock: times of day are minutes after midnight (``float``); ``"07:30"`` is 450.
+All durations inside the engine are minutes; scenario keys say their unit
+(``mean_hours``, ``service_radius_m``).
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import json
+import math
+import re
+import tomllib
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from tuoyu_sim.errors import ScenarioError
+
+CARE_TYPES: tuple[str, ...] = ("full_day", "half_day", "extended", "hourly", "drop_in")
+"""The five care types, in reporting order."""
+
+CARE_TYPE_NAMES_ZH: dict[str, str] = {
+    "full_day": "全日托",
+    "half_day": "半日托",
+    "extended": "延时托",
+    "hourly": "计时托",
+    "drop_in": "临时托",
+}
+
+ROLES: tuple[str, ...] = ("teacher", "nursery", "health")
+DIRECT_ROLES: tuple[str, ...] = ("teacher", "nursery")
+"""Roles that count toward caregiver-to-child ratios."""
+
+MINUTES_PER_DAY = 1440.0
+
+_CLOCK_RE = re.compile(r"^(\d{1,2}):(\d{2})$")
+
+
+def parse_clock(value: Any) -> float:
+    """Turn ``"HH:MM"`` (or minutes after midnight) into minutes after midnight."""
+    if isinstance(value, bool):
+        raise ValueError("a time of day is written as \"HH:MM\"")
+    if isinstance(value, int | float):
+        minutes = float(value)
+    elif isinstance(value, str):
+        match = _CLOCK_RE.match(value.strip())
+        if not match:
+            raise ValueError('a time of day is written as "HH:MM", e.g. "07:30"')
+        hours, mins = int(match.group(1)), int(match.group(2))
+        if mins >= 60:
+            raise ValueError('minutes must be 00–59 in "HH:MM"')
+        minutes = 60.0 * hours + mins
+    else:
+        raise ValueError('a time of day is written as "HH:MM", e.g. "07:30"')
+    if not 0.0 <= minutes <= MINUTES_PER_DAY:
+        raise ValueError("a time of day lies between 00:00 and 24:00")
+    return minutes
+
+
+def format_clock(minutes: float) -> str:
+    """Minutes after midnight as ``"HH:MM"`` (rounded to the minute)."""
+    total = int(round(minutes))
+    return f"{total // 60:02d}:{total % 60:02d}"
+
+
+Clock = Annotated[
+    float,
+    BeforeValidator(parse_clock),
+    PlainSerializer(format_clock, return_type=str, when_used="json"),
+]
+"""A time of day: ``"HH:MM"`` in files, minutes after midnight inside."""
+
+Window = tuple[Clock, Clock]
+NonNeg = Annotated[float, Field(ge=0)]
+Share = Annotated[float, Field(ge=0, le=1)]
+Ident = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class Strict(BaseModel):
+    """Base of every scenario section: unknown keys are errors; values are frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+def _check_window(window: tuple[float, float] | None, what: str) -> None:
+    if window is not None and window[1] <= window[0]:
+        raise ValueError(f"{what} must end after it starts")
+
+
+class Simulation(Strict):
+    """``[simulation]``: how many days and replications, and opening hours."""
+
+    days: int = Field(ge=1, le=100_000)
+    replications: int = Field(ge=1, le=100_000)
+    seed: int = Field(ge=0, le=2**63 - 1)
+    open: Clock
+    close: Clock
+    curve_step_minutes: int = Field(15, ge=1, le=240)
+
+    @model_validator(mode="after")
+    def _close_after_open(self) -> Simulation:
+        if self.close <= self.open:
+            raise ValueError(
+                f"close ({format_clock(self.close)}) must be after open ({format_clock(self.open)})"
+            )
+        return self
+
+    @property
+    def open_minutes(self) -> float:
+        """Opening hours per day, in minutes."""
+        return self.close - self.open
+
+
+class DistanceDecay(Strict):
+    """How demand is split among facilities within reach (``geography.decay``)."""
+
+    kind: Literal["linear", "power", "exponential"] = "exponential"
+    beta: float = Field(0.002, gt=0, description="exponential: per metre; power: exponent")
+
+
+class Geography(Strict):
+    """``[geography]``: distances and the service circle."""
+
+    distance: Literal["euclidean", "haversine", "matrix"] = "euclidean"
+    detour_factor: float = Field(1.0, ge=1.0, le=5.0)
+    service_radius_m: float = Field(1000.0, gt=0, le=1_000_000)
+    cutoff_m: float | None = Field(None, gt=0, le=1_000_000)
+    matrix_csv: str | None = None
+    walk_speed_m_per_min: float = Field(80.0, gt=0, le=2000)
+    assignment: Literal["nearest", "decay"] = "nearest"
+    decay: DistanceDecay = DistanceDecay()
+
+    @model_validator(mode="after")
+    def _matrix_needs_file(self) -> Geography:
+        if self.distance == "matrix" and not self.matrix_csv:
+            raise ValueError('distance = "matrix" needs matrix_csv = "file.csv"')
+        if self.cutoff_m is not None and self.cutoff_m < self.service_radius_m:
+            raise ValueError("cutoff_m must be at least service_radius_m")
+        return self
+
+    @property
+    def reach_m(self) -> float:
+        """The cut-off beyond which demand is never assigned (default: the service radius)."""
+        return self.cutoff_m if self.cutoff_m is not None else self.service_radius_m
+
+
+class AgeGroup(Strict):
+    """``[age_groups.NAME]``: an age class of the national standard."""
+
+    months: tuple[int, int]
+    ratio: int = Field(ge=1, le=100, description="children per direct caregiver")
+    class_size: int = Field(ge=1, le=100)
+    area_m2_per_child: float = Field(9.0, gt=0, le=1000)
+
+    @field_validator("months")
+    @classmethod
+    def _months_order(cls, v: tuple[int, int]) -> tuple[int, int]:
+        if not (0 <= v[0] < v[1] <= 72):
+            raise ValueError("months = [from, to] with 0 ≤ from < to ≤ 72")
+        return v
+
+
+class Stay(Strict):
+    """How long a child stays, in hours (``stay = { dist = ..., ... }``).
+
+    ``exponential``: ``mean_hours``. ``lognormal``: ``mean_hours``, ``sd_hours``.
+    ``normal``: ``mean_hours``, ``sd_hours``, truncated to [``min_hours``,
+    ``max_hours``] (default [0, 24]). ``uniform``: ``min_hours``, ``max_hours``.
+    ``fixed``: ``mean_hours``.
+    """
+
+    dist: Literal["exponential", "lognormal", "normal", "uniform", "fixed"]
+    mean_hours: float | None = Field(None, gt=0, le=24)
+    sd_hours: float | None = Field(None, ge=0, le=24)
+    min_hours: float | None = Field(None, ge=0, le=24)
+    max_hours: float | None = Field(None, gt=0, le=24)
+
+    @model_validator(mode="after")
+    def _parameters(self) -> Stay:
+        need: dict[str, tuple[str, ...]] = {
+            "exponential": ("mean_hours",),
+            "lognormal": ("mean_hours", "sd_hours"),
+            "normal": ("mean_hours", "sd_hours"),
+            "uniform": ("min_hours", "max_hours"),
+            "fixed": ("mean_hours",),
+        }
+        allowed: dict[str, tuple[str, ...]] = {
+            "exponential": ("mean_hours",),
+            "lognormal": ("mean_hours", "sd_hours"),
+            "normal": ("mean_hours", "sd_hours", "min_hours", "max_hours"),
+            "uniform": ("min_hours", "max_hours"),
+            "fixed": ("mean_hours",),
+        }
+        missing = [k for k in need[self.dist] if getattr(self, k) is None]
+        if missing:
+            raise ValueError(f'dist = "{self.dist}" needs {", ".join(missing)}')
+        extra = [
+            k
+            for k in ("mean_hours", "sd_hours", "min_hours", "max_hours")
+            if getattr(self, k) is not None and k not in allowed[self.dist]
+        ]
+        if extra:
+            raise ValueError(
+                f'dist = "{self.dist}" takes only {", ".join(allowed[self.dist])}; '
+                f'remove {", ".join(extra)}'
+            )
+        lo = self.min_hours if self.min_hours is not None else 0.0
+        hi = self.max_hours if self.max_hours is not None else 24.0
+        if self.dist in ("uniform", "normal") and hi <= lo:
+            raise ValueError("max_hours must be greater than min_hours")
+        if self.dist == "lognormal" and self.sd_hours == 0:
+            raise ValueError('dist = "lognormal" needs sd_hours > 0 (use "fixed" for no spread)')
+        return self
+
+
+class Session(Strict):
+    """One session of an enrolled care type: arrival window and latest departure."""
+
+    window: Window
+    until: Clock
+
+    @model_validator(mode="after")
+    def _order(self) -> Session:
+        _check_window(self.window, "window")
+        if self.until <= self.window[0]:
+            raise ValueError("until must be after the session's arrival window starts")
+        return self
+
+
+class CareType(Strict):
+    """``[care_types.KEY]``: the daily time pattern of one care type."""
+
+    mode: Literal["walk_in", "enrolled"]
+    window: Window | None = None
+    profile: Literal["flat"] | tuple[Annotated[float, Field(ge=0)], ...] = "flat"
+    stay: Stay
+    attendance: Share = 1.0
+    redirect: bool = False
+    until: Clock | None = None
+    sessions: tuple[Session, ...] | None = None
+    place_share: float | None = Field(None, gt=0, le=1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> CareType:
+        _check_window(self.window, "window")
+        if isinstance(self.profile, tuple):
+            if not self.profile:
+                raise ValueError("profile needs at least one hourly weight")
+            if sum(self.profile) <= 0:
+                raise ValueError("profile weights must not all be zero")
+        if self.mode == "walk_in":
+            bad = [
+                k
+                for k in ("sessions", "until", "place_share")
+                if getattr(self, k) is not None
+            ]
+            if self.attendance != 1.0:
+                bad.append("attendance")
+            if bad:
+                raise ValueError(
+                    f'{", ".join(bad)} apply to mode = "enrolled" only'
+                )
+        else:
+            if self.redirect:
+                raise ValueError('redirect applies to mode = "walk_in" only')
+            if self.sessions is not None and self.window is not None:
+                raise ValueError("give either window or sessions, not both")
+            if self.sessions is not None:
+                for a, b in zip(self.sessions, self.sessions[1:], strict=False):
+                    if b.window[0] < a.until:
+                        raise ValueError(
+                            "sessions must not overlap: a session's until must not be "
+                            "after the next session's window starts"
+                        )
+        return self
+
+
+class ShiftSpec(Strict):
+    """A named shift in ``[staff.shifts]``."""
+
+    start: Clock
+    end: Clock
+    share: float = Field(1.0, gt=0, le=1, description="share of direct caregivers on it")
+
+    @model_validator(mode="after")
+    def _order(self) -> ShiftSpec:
+        if self.end <= self.start:
+            raise ValueError("end must be after start")
+        return self
+
+
+class StaffPolicy(Strict):
+    """``[staff]``: shifts, absence and the health-staff minimum."""
+
+    shift: Window | None = None
+    shifts: dict[Ident, ShiftSpec] | None = None
+    absence_probability: float = Field(0.0, ge=0, lt=1)
+    min_health_per_facility: int = Field(0, ge=0, le=100)
+    full_time_health_from_children: int = Field(150, ge=1)
+
+    @model_validator(mode="after")
+    def _shifts(self) -> StaffPolicy:
+        _check_window(self.shift, "shift")
+        if self.shifts is not None:
+            if not self.shifts:
+                raise ValueError("shifts, when given, needs at least one shift")
+            total = sum(s.share for s in self.shifts.values())
+            if abs(total - 1.0) > 1e-6:
+                raise ValueError(f"shift shares must add up to 1 (they add up to {total:g})")
+        return self
+
+
+class Targets(Strict):
+    """``[targets]``: service levels a plan must meet."""
+
+    places_per_1000: float | None = Field(None, ge=0, le=1000)
+    coverage_share: Share = 0.0
+    min_community_share: Share = 0.0
+    max_turn_away: Share = 0.05
+    max_breach_day_share: Share = 0.01
+    max_waitlist: int = Field(0, ge=0)
+
+
+class RoleCosts(Strict):
+    teacher: NonNeg = 0.0
+    nursery: NonNeg = 0.0
+    health: NonNeg = 0.0
+
+
+class Costs(Strict):
+    """``[costs]``: capital and staff costs in yuan (CNY)."""
+
+    per_place_cny: NonNeg = 0.0
+    per_site_cny: NonNeg = 0.0
+    per_caregiver_year_cny: RoleCosts = RoleCosts()
+    years: float = Field(1.0, gt=0, le=100)
+
+
+class StaffCount(Strict):
+    teacher: int = Field(0, ge=0, le=10_000)
+    nursery: int = Field(0, ge=0, le=10_000)
+    health: int = Field(0, ge=0, le=10_000)
+
+    @property
+    def direct(self) -> int:
+        """Caregivers who count toward ratios."""
+        return self.teacher + self.nursery
+
+
+class Located(Strict):
+    """A point: ``x_m``/``y_m`` (metres) or ``lon``/``lat`` (degrees)."""
+
+    id: Ident
+    name: str = ""
+    group: str = ""
+    x_m: float | None = None
+    y_m: float | None = None
+    lon: float | None = Field(None, ge=-180, le=180)
+    lat: float | None = Field(None, ge=-90, le=90)
+
+    @model_validator(mode="after")
+    def _point(self) -> Located:
+        xy = (self.x_m is not None, self.y_m is not None)
+        ll = (self.lon is not None, self.lat is not None)
+        if xy[0] != xy[1]:
+            raise ValueError("give both x_m and y_m")
+        if ll[0] != ll[1]:
+            raise ValueError("give both lon and lat")
+        return self
+
+
+class Community(Located):
+    """``[[communities]]``: where the children live."""
+
+    population: int = Field(ge=0, le=100_000_000)
+    children_under3: float | None = Field(None, ge=0)
+    births_per_1000: float | None = Field(None, ge=0, le=100)
+    age_mix: dict[Ident, Share]
+    demand: dict[Ident, NonNeg] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _children(self) -> Community:
+        if self.children_under3 is None and self.births_per_1000 is None:
+            raise ValueError("give children_under3, or births_per_1000 to derive it")
+        return self
+
+    @field_validator("age_mix")
+    @classmethod
+    def _mix_sums_to_one(cls, v: dict[str, float]) -> dict[str, float]:
+        total = sum(v.values())
+        if not v or abs(total - 1.0) > 1e-6:
+            raise ValueError(f"shares must add up to 1 (they add up to {total:g})")
+        return v
+
+    @property
+    def under3(self) -> float:
+        """Children under three: given, or three birth cohorts from the birth rate."""
+        if self.children_under3 is not None:
+            return self.children_under3
+        assert self.births_per_1000 is not None
+        return 3.0 * self.births_per_1000 * self.population / 1000.0
+
+
+class Facility(Located):
+    """``[[facilities]]``: an existing childcare facility."""
+
+    places: dict[Ident, Annotated[int, Field(ge=0, le=100_000)]]
+    reserved: dict[Ident, int | dict[Ident, Annotated[int, Field(ge=0)]]] = Field(
+        default_factory=dict
+    )
+    staff: StaffCount = StaffCount()
+    area_m2: float | None = Field(None, gt=0)
+    shifts: dict[Ident, Annotated[int, Field(ge=0)]] | None = None
+
+    @property
+    def total_places(self) -> int:
+        return sum(self.places.values())
+
+
+class CandidateSite(Located):
+    """``[[candidate_sites]]``: where a new facility could open."""
+
+    max_places: int = Field(ge=0, le=100_000)
+    area_m2: float | None = Field(None, gt=0)
+    fixed_cost_cny: float | None = Field(None, ge=0)
+
+
+class Tables(Strict):
+    """``[tables]``: CSV or GeoJSON files, relative to the scenario's folder."""
+
+    communities: str | None = None
+    facilities: str | None = None
+    candidate_sites: str | None = None
+
+
+class Scenario(Strict):
+    """A whole scenario. Immutable: use :meth:`with_changes` for variants."""
+
+    name: Annotated[str, Field(min_length=1)]
+    description: str = ""
+    provenance: str = ""
+    simulation: Simulation
+    geography: Geography = Geography()
+    age_groups: dict[Ident, AgeGroup] = Field(min_length=1)
+    care_types: dict[Ident, CareType] = Field(min_length=1)
+    staff: StaffPolicy = StaffPolicy()
+    targets: Targets = Targets()
+    costs: Costs = Costs()
+    tables: Tables = Tables()
+    communities: tuple[Community, ...]
+    facilities: tuple[Facility, ...]
+    candidate_sites: tuple[CandidateSite, ...] = ()
+
+    _source: Path | None = PrivateAttr(default=None)
+    _matrix: dict[tuple[str, str], float] | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> Scenario:
+        problems: list[tuple[str, Any, str]] = []
+        ages = set(self.age_groups)
+        types = set(self.care_types)
+        sim = self.simulation
+        for key in self.care_types:
+            if key not in CARE_TYPES:
+                problems.append(
+                    (f"care_types.{key}", key, f"a care type is one of {', '.join(CARE_TYPES)}")
+                )
+        for key, ct in self.care_types.items():
+            windows: list[tuple[str, tuple[float, float]]] = []
+            if ct.window is not None:
+                windows.append(("window", ct.window))
+            for i, s in enumerate(ct.sessions or ()):
+                windows.append((f"sessions[{i}].window", s.window))
+            for where, w in windows:
+                if w[0] < sim.open or w[1] > sim.close:
+                    problems.append(
+                        (
+                            f"care_types.{key}.{where}",
+                            [format_clock(w[0]), format_clock(w[1])],
+                            f"must lie within opening hours {format_clock(sim.open)}–"
+                            f"{format_clock(sim.close)}",
+                        )
+                    )
+            share = ct.place_share if ct.place_share is not None else 1.0
+            if share < 1.0:
+                n_sessions = len(ct.sessions or ())
+                if n_sessions * share < 1.0 - 1e-9:
+                    problems.append(
+                        (
+                            f"care_types.{key}.place_share",
+                            share,
+                            f"children sharing a place need at least {math.ceil(1 / share)} "
+                            f"non-overlapping sessions (found {n_sessions})",
+                        )
+                    )
+        if self.staff.shift is not None:
+            pass
+        for i, c in enumerate(self.communities):
+            for a in c.age_mix:
+                if a not in ages:
+                    problems.append(
+                        (f"communities[{i}].age_mix.{a}", a, _one_of("an age class", ages))
+                    )
+            for t in c.demand:
+                if t not in types:
+                    problems.append(
+                        (f"communities[{i}].demand.{t}", t, _one_of("a defined care type", types))
+                    )
+        walk_in = {k for k, v in self.care_types.items() if v.mode == "walk_in"}
+        shift_names = set(self.staff.shifts or {})
+        for i, f in enumerate(self.facilities):
+            for a in f.places:
+                if a not in ages:
+                    problems.append(
+                        (f"facilities[{i}].places.{a}", a, _one_of("an age class", ages))
+                    )
+            for t, r in f.reserved.items():
+                if t not in walk_in:
+                    problems.append(
+                        (f"facilities[{i}].reserved.{t}", t, _one_of("a walk-in care type", walk_in))
+                    )
+                    continue
+                if isinstance(r, dict):
+                    for a, n in r.items():
+                        if a not in f.places:
+                            problems.append(
+                                (
+                                    f"facilities[{i}].reserved.{t}.{a}",
+                                    a,
+                                    _one_of("an age class with places here", set(f.places)),
+                                )
+                            )
+                        elif n > f.places[a]:
+                            problems.append(
+                                (
+                                    f"facilities[{i}].reserved.{t}.{a}",
+                                    n,
+                                    f"at most the {f.places[a]} places of that class",
+                                )
+                            )
+                elif r < 0 or r > f.total_places:
+                    problems.append(
+                        (
+                            f"facilities[{i}].reserved.{t}",
+                            r,
+                            f"a whole number from 0 to the {f.total_places} places",
+                        )
+                    )
+            if sum(_reserved_total(r) for r in f.reserved.values()) > f.total_places:
+                problems.append(
+                    (f"facilities[{i}].reserved", dict(f.reserved), "more than the facility's places")
+                )
+            if f.shifts is not None:
+                for s in f.shifts:
+                    if s not in shift_names:
+                        problems.append(
+                            (
+                                f"facilities[{i}].shifts.{s}",
+                                s,
+                                _one_of("a shift named in [staff.shifts]", shift_names),
+                            )
+                        )
+                if sum(f.shifts.values()) != f.staff.direct:
+                    problems.append(
+                        (
+                            f"facilities[{i}].shifts",
+                            dict(f.shifts),
+                            f"caregivers on shifts must add up to teacher + nursery = "
+                            f"{f.staff.direct}",
+                        )
+                    )
+        seen: dict[str, str] = {}
+        for i, c in enumerate(self.communities):
+            if c.id in seen:
+                problems.append((f"communities[{i}].id", c.id, f"ids must be unique ({seen[c.id]})"))
+            seen.setdefault(c.id, f"also communities[{i}]")
+        seen = {}
+        for kind, rows in (("facilities", self.facilities), ("candidate_sites", self.candidate_sites)):
+            for i, p in enumerate(rows):
+                if p.id in seen:
+                    problems.append(
+                        (
+                            f"{kind}[{i}].id",
+                            p.id,
+                            f"facility and site ids must be unique (also {seen[p.id]})",
+                        )
+                    )
+                seen.setdefault(p.id, f"{kind}[{i}]")
+        dist = self.geography.distance
+        for kind, rows in (
+            ("communities", self.communities),
+            ("facilities", self.facilities),
+            ("candidate_sites", self.candidate_sites),
+        ):
+            for i, p in enumerate(rows):  # type: ignore[assignment]
+                if dist == "euclidean" and p.x_m is None:
+                    problems.append(
+                        (f"{kind}[{i}]", p.id, 'distance = "euclidean" needs x_m and y_m')
+                    )
+                elif dist == "haversine" and p.lon is None:
+                    problems.append(
+                        (f"{kind}[{i}]", p.id, 'distance = "haversine" needs lon and lat')
+                    )
+        if problems:
+            raise _CrossProblems(problems)
+        return self
+
+    # -- derived views -------------------------------------------------------
+
+    @property
+    def source(self) -> Path | None:
+        """The file this scenario was loaded from, if any."""
+        return self._source
+
+    @property
+    def population(self) -> int:
+        return sum(c.population for c in self.communities)
+
+    @property
+    def children_under3(self) -> float:
+        return sum(c.under3 for c in self.communities)
+
+    @property
+    def total_places(self) -> int:
+        return sum(f.total_places for f in self.facilities)
+
+    @property
+    def places_per_1000(self) -> float:
+        pop = self.population
+        return 1000.0 * self.total_places / pop if pop else 0.0
+
+    def place_share(self, care_type: str) -> float:
+        """The share of a place one enrolled child holds (half-day: 0.5 by default)."""
+        ct = self.care_types[care_type]
+        if ct.place_share is not None:
+            return ct.place_share
+        return 0.5 if care_type == "half_day" and ct.sessions and len(ct.sessions) >= 2 else 1.0
+
+    def shift_window(self) -> tuple[float, float]:
+        """The default shift of every caregiver (the opening hours unless set)."""
+        if self.staff.shift is not None:
+            return self.staff.shift
+        return (self.simulation.open, self.simulation.close)
+
+    def matrix(self) -> dict[tuple[str, str], float] | None:
+        """The user-supplied distance matrix in metres, keyed by (from id, to id)."""
+        return self._matrix
+
+    def to_dict(self) -> dict[str, Any]:
+        """A plain dict that :func:`validate_data` turns back into an equal scenario.
+
+        Rows from ``[tables]`` are written inline, so the dict stands alone.
+        """
+        data = self.model_dump(mode="json", exclude_none=True)
+        data.pop("tables", None)
+        return data
+
+    def with_changes(self, changes: Mapping[str, Any]) -> Scenario:
+        """A copy with values changed at dotted key paths, re-validated.
+
+        ``{"care_types.drop_in.stay.mean_hours": 3.0}`` sets one value;
+        ``communities.*.demand.drop_in`` addresses every community. A list index is
+        written ``facilities.3.places.older`` or ``facilities[3].places.older``.
+        """
+        data = self.to_dict()
+        for path, value in changes.items():
+            set_path(data, path, value)
+        new = validate_data(data, self._source, base_dir=self._source.parent if self._source else None)
+        new._matrix = self._matrix
+        return new
+
+
+class _CrossProblems(ValueError):
+    """Problems found across sections, each with its own key path."""
+
+    def __init__(self, problems: list[tuple[str, Any, str]]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(p[2] for p in problems))
+
+
+def _one_of(what: str, allowed: set[str]) -> str:
+    if not allowed:
+        return f"{what}; none is defined"
+    return f"{what}: one of {', '.join(sorted(allowed))}"
+
+
+def _reserved_total(r: int | dict[str, int]) -> int:
+    return sum(r.values()) if isinstance(r, dict) else r
+
+
+_PATH_TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def split_path(path: str) -> list[str | int]:
+    """Split ``facilities[3].places.older`` or ``facilities.3.places.older``."""
+    parts: list[str | int] = []
+    for name, index in _PATH_TOKEN.findall(path):
+        if index:
+            parts.append(int(index))
+        elif name.isdigit():
+            parts.append(int(name))
+        else:
+            parts.append(name)
+    return parts
+
+
+def set_path(data: Any, path: str, value: Any) -> None:
+    """Set ``value`` at a dotted key path inside nested dicts and lists (in place).
+
+    ``*`` addresses every element of a list. Intermediate tables are created.
+    """
+    parts = split_path(path)
+    if not parts:
+        raise ScenarioError(f"{path!r}: an empty key path")
+    _set(data, parts, value, path)
+
+
+def _set(node: Any, parts: list[str | int], value: Any, path: str) -> None:
+    key, rest = parts[0], parts[1:]
+    if key == "*":
+        if not isinstance(node, list):
+            raise ScenarioError(f"{path}: '*' addresses a list, found {type(node).__name__}")
+        for item in node:
+            _set(item, rest, value, path) if rest else None
+        return
+    if isinstance(node, list):
+        if not isinstance(key, int) or not 0 <= key < len(node):
+            raise ScenarioError(f"{path}: index {key} is out of range (0–{len(node) - 1})")
+    elif isinstance(node, dict):
+        if isinstance(key, int):
+            key = str(key)
+    else:
+        raise ScenarioError(f"{path}: cannot go into a {type(node).__name__}")
+    if not rest:
+        node[key] = value  # type: ignore[index]
+        return
+    if isinstance(node, dict) and key not in node:
+        node[key] = {}
+    _set(node[key], rest, value, path)  # type: ignore[index]
+
+
+def get_path(data: Any, path: str) -> Any:
+    """The value at a dotted key path (no ``*``); raises ``KeyError`` if absent."""
+    node = data
+    for key in split_path(path):
+        if isinstance(node, list):
+            node = node[int(key)]
+        elif isinstance(node, dict):
+            node = node[str(key)]
+        else:
+            node = getattr(node, str(key))
+    return node
+
+
+# -- loading ---------------------------------------------------------------------
+
+
+def format_loc(loc: Sequence[Any]) -> str:
+    """``('facilities', 3, 'places', 'infant')`` -> ``facilities[3].places.infant``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(top level)"
+
+
+def _show(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+_PYDANTIC_TAGS = re.compile(r"^(function-after|function-before|function-plain)\[.*\]$")
+
+
+def _clean_loc(loc: Sequence[Any]) -> list[Any]:
+    # pydantic adds union-branch tags such as 'int' or 'tuple[...]' to a loc; drop them.
+    cleaned: list[Any] = []
+    for part in loc:
+        if isinstance(part, str) and (
+            _PYDANTIC_TAGS.match(part)
+            or part in ("int", "float", "str", "bool", "literal['flat']")
+            or part.startswith(("tuple[", "dict[", "literal[", "list["))
+        ):
+            continue
+        cleaned.append(part)
+    return cleaned
+
+
+def _describe(err: Mapping[str, Any]) -> str:
+    kind = err.get("type", "")
+    msg = str(err.get("msg", ""))
+    ctx = err.get("ctx") or {}
+    if kind == "extra_forbidden":
+        return "unknown key (check the spelling against scenarios/README.md)"
+    if kind == "missing":
+        return "required key is missing"
+    if kind in ("finite_number",):
+        return "must be a finite number (not NaN or infinity)"
+    if kind == "value_error":
+        err_obj = ctx.get("error")
+        return str(err_obj) if err_obj is not None else msg.removeprefix("Value error, ")
+    return msg[0].lower() + msg[1:] if msg else kind
+
+
+def _origin_label(
+    loc: list[Any], origins: Mapping[tuple[str, int], tuple[str, int]]
+) -> tuple[str | None, list[Any]]:
+    if len(loc) >= 2 and isinstance(loc[1], int) and (loc[0], loc[1]) in origins:
+        file, row = origins[(loc[0], loc[1])]
+        return file, loc
+    return None, loc
+
+
+def validate_data(
+    data: Mapping[str, Any],
+    source: Path | str | None = None,
+    *,
+    base_dir: Path | None = None,
+    origins: Mapping[tuple[str, int], tuple[str, int]] | None = None,
+) -> Scenario:
+    """Validate a scenario given as a plain dict; raise :class:`ScenarioError`.
+
+    ``source`` names the file in messages; ``base_dir`` is where a distance matrix
+    is looked up; ``origins`` maps ``(section, index)`` of rows that came from a
+    table to ``(table file, row number)``.
+    """
+    label = str(source) if source is not None else "<scenario>"
+    origins = origins or {}
+    try:
+        scenario = Scenario.model_validate(dict(data))
+    except ValidationError as exc:
+        problems: list[str] = []
+        for err in exc.errors():
+            ctx_err = (err.get("ctx") or {}).get("error")
+            if isinstance(ctx_err, _CrossProblems):
+                for path, value, allowed in ctx_err.problems:
+                    problems.append(_line(label, path, value, allowed, origins))
+                continue
+            loc = _clean_loc(err["loc"])
+            value = err.get("input")
+            if err.get("type") == "missing":
+                problems.append(f"{label}: {format_loc(loc)}: {_describe(err)}")
+            else:
+                problems.append(_line(label, format_loc(loc), value, _describe(err), origins))
+        raise ScenarioError(_dedupe(problems)) from None
+    if source is not None:
+        scenario._source = Path(source)
+    if scenario.geography.distance == "matrix" or scenario.geography.matrix_csv:
+        folder = base_dir or (Path(source).parent if source is not None else Path.cwd())
+        scenario._matrix = _load_matrix(scenario, folder, label)
+    return scenario
+
+
+def _line(
+    label: str,
+    path: str,
+    value: Any,
+    allowed: str,
+    origins: Mapping[tuple[str, int], tuple[str, int]],
+) -> str:
+    m = re.match(r"^(communities|facilities|candidate_sites)\[(\d+)\]", path)
+    if m and (m.group(1), int(m.group(2))) in origins:
+        file, row = origins[(m.group(1), int(m.group(2)))]
+        rest = path[m.end() :].lstrip(".")
+        where = f"{file} row {row}" + (f", column {rest}" if rest else "")
+        return f"{where} ({path}) = {_show(value)}: {allowed}"
+    return f"{label}: {path} = {_show(value)}: {allowed}"
+
+
+def _dedupe(lines: list[str]) -> list[str]:
+    seen: set[str] = set()
+    out = []
+    for line in lines:
+        if line not in seen:
+            seen.add(line)
+            out.append(line)
+    return out
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read, merge tables into, and validate a scenario file.
+
+    Raises
+    ------
+    ScenarioError
+        The file is missing, empty, not TOML, references a table outside its
+        folder, or holds invalid values. The message lists every problem.
+    """
+    path = Path(path)
+    label = str(path)
+    if not path.exists():
+        raise ScenarioError(f"{label}: no such file")
+    if path.is_dir():
+        raise ScenarioError(f"{label}: is a folder; give the scenario's .toml file")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"{label}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise ScenarioError(f"{label}: cannot be read ({exc.strerror})") from None
+    if not text.strip():
+        raise ScenarioError(f"{label}: the file is empty; a scenario needs at least name, "
+                            "[simulation], [age_groups.*], [care_types.*], communities and facilities")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{label}: not valid TOML: {exc}") from None
+    origins: dict[tuple[str, int], tuple[str, int]] = {}
+    tables = data.get("tables")
+    if isinstance(tables, dict):
+        for section in ("communities", "facilities", "candidate_sites"):
+            ref = tables.get(section)
+            if ref is None:
+                continue
+            if not isinstance(ref, str):
+                raise ScenarioError(
+                    f"{label}: tables.{section} = {_show(ref)}: a file name (CSV or GeoJSON) "
+                    "relative to the scenario's folder"
+                )
+            table_path = _inside(path.parent, ref, label, f"tables.{section}")
+            rows = read_table(table_path, data)
+            inline = data.get(section, [])
+            if not isinstance(inline, list):
+                inline = []
+            start = len(inline)
+            for j in range(len(rows)):
+                origins[(section, start + j)] = (str(table_path), j + 2 if table_path.suffix.lower() == ".csv" else j)
+            data[section] = [*inline, *rows]
+    return validate_data(data, path, base_dir=path.parent, origins=origins)
+
+
+def _inside(folder: Path, ref: str, label: str, key: str) -> Path:
+    target = (folder / ref).resolve()
+    root = folder.resolve()
+    if root != target and root not in target.parents:
+        raise ScenarioError(
+            f"{label}: {key} = {_show(ref)}: a table must lie inside the scenario's folder ({root})"
+        )
+    if not target.is_file():
+        raise ScenarioError(f"{label}: {key} = {_show(ref)}: no such file ({target})")
+    return target
+
+
+def read_table(path: Path, scenario_data: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Rows of a CSV table or GeoJSON point file as nested dicts.
+
+    CSV: a header row; dotted column names build nested keys
+    (``places.infant``, ``age_mix.older``); empty cells are left out. GeoJSON: a
+    FeatureCollection of Points; ``properties`` become keys (dotted names nest),
+    the coordinates become ``x_m``/``y_m`` when the scenario's distance is
+    ``euclidean`` and ``lon``/``lat`` otherwise.
+    """
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            reader = csv.DictReader(fh)
+            if reader.fieldnames is None:
+                raise ScenarioError(f"{path}: an empty table; the first row names the columns")
+            rows = []
+            for line_no, raw in enumerate(reader, start=2):
+                if None in raw:
+                    raise ScenarioError(f"{path} row {line_no}: more cells than column names")
+                row: dict[str, Any] = {}
+                for col, cell in raw.items():
+                    if cell is None or cell.strip() == "":
+                        continue
+                    set_path(row, col.strip(), cell.strip())
+                rows.append(row)
+            return rows
+    if suffix in (".geojson", ".json"):
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise ScenarioError(f"{path}: not valid JSON: {exc}") from None
+        if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
+            raise ScenarioError(f"{path}: a GeoJSON FeatureCollection is expected")
+        distance = (scenario_data or {}).get("geography", {}).get("distance", "euclidean")
+        rows = []
+        for i, feat in enumerate(doc.get("features", [])):
+            geom = (feat or {}).get("geometry") or {}
+            if geom.get("type") != "Point":
+                raise ScenarioError(
+                    f"{path}: features[{i}].geometry.type = {_show(geom.get('type'))}: Point"
+                )
+            coords = geom.get("coordinates") or []
+            row = {}
+            for key, value in (feat.get("properties") or {}).items():
+                set_path(row, key, value)
+            if len(coords) >= 2:
+                if distance == "euclidean":
+                    row["x_m"], row["y_m"] = coords[0], coords[1]
+                else:
+                    row["lon"], row["lat"] = coords[0], coords[1]
+            rows.append(row)
+        return rows
+    raise ScenarioError(f"{path}: a table is a .csv or .geojson file")
+
+
+def _load_matrix(scenario: Scenario, folder: Path, label: str) -> dict[tuple[str, str], float]:
+    ref = scenario.geography.matrix_csv
+    assert ref is not None
+    path = _inside(folder, ref, label, "geography.matrix_csv")
+    matrix: dict[tuple[str, str], float] = {}
+    speed = scenario.geography.walk_speed_m_per_min
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        reader = csv.DictReader(fh)
+        cols = set(reader.fieldnames or [])
+        if not {"from", "to"} <= cols or not ({"distance_m", "minutes"} & cols):
+            raise ScenarioError(
+                f"{path}: columns from, to and distance_m (or minutes) are needed; "
+                f"found {', '.join(sorted(cols)) or 'none'}"
+            )
+        for line_no, row in enumerate(reader, start=2):
+            key = "distance_m" if row.get("distance_m") not in (None, "") else "minutes"
+            try:
+                value = float(row[key])
+            except (TypeError, ValueError):
+                raise ScenarioError(
+                    f"{path} row {line_no}, column {key} = {_show(row.get(key))}: a number"
+                ) from None
+            if not math.isfinite(value) or value < 0:
+                raise ScenarioError(
+                    f"{path} row {line_no}, column {key} = {value}: a finite number ≥ 0"
+                )
+            metres = value if key == "distance_m" else value * speed
+            matrix[(row["from"].strip(), row["to"].strip())] = metres
+    return matrix
+
+
+def dump_toml(scenario: Scenario) -> str:
+    """The scenario as TOML text (tables written inline)."""
+    import tomli_w
+
+    data = scenario.to_dict()
+    header = f"# {scenario.name}\n"
+    if scenario.provenance:
+        header += "".join(f"# {line}\n" for line in scenario.provenance.splitlines())
+    return header + tomli_w.dumps(_toml_ready(data))
+
+
+def _toml_ready(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _toml_ready(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_toml_ready(v) for v in value]
+    return value
+
+
+def copy_data(scenario: Scenario) -> dict[str, Any]:
+    """A deep, mutable plain-dict copy of a scenario, for building a variant."""
+    return copy.deepcopy(scenario.to_dict())
