@@ -504,6 +504,18 @@ class Scenario(Strict):
                             f"{format_clock(sim.close)}",
                         )
                     )
+            if isinstance(ct.profile, tuple):
+                lo, hi = ct.window if ct.window is not None else (sim.open, sim.close)
+                hours = math.ceil((hi - lo) / 60.0 - 1e-9)
+                if len(ct.profile) != hours:
+                    problems.append(
+                        (
+                            f"care_types.{key}.profile",
+                            list(ct.profile),
+                            f"one weight per hour of the window {format_clock(lo)}–"
+                            f"{format_clock(hi)}: {hours} weights (found {len(ct.profile)})",
+                        )
+                    )
             share = ct.place_share if ct.place_share is not None else 1.0
             if share < 1.0:
                 n_sessions = len(ct.sessions or ())
@@ -516,8 +528,6 @@ class Scenario(Strict):
                             f"non-overlapping sessions (found {n_sessions})",
                         )
                     )
-        if self.staff.shift is not None:
-            pass
         for i, c in enumerate(self.communities):
             for a in c.age_mix:
                 if a not in ages:
@@ -653,11 +663,16 @@ class Scenario(Strict):
         return 1000.0 * self.total_places / pop if pop else 0.0
 
     def place_share(self, care_type: str) -> float:
-        """The share of a place one enrolled child holds (half-day: 0.5 by default)."""
+        """The share of a place one enrolled child holds.
+
+        Children of a type with k non-overlapping sessions share a place k ways
+        (half-day with a morning and an afternoon session: 0.5) unless
+        ``place_share`` says otherwise.
+        """
         ct = self.care_types[care_type]
         if ct.place_share is not None:
             return ct.place_share
-        return 0.5 if care_type == "half_day" and ct.sessions and len(ct.sessions) >= 2 else 1.0
+        return 1.0 / len(ct.sessions) if ct.sessions else 1.0
 
     def shift_window(self) -> tuple[float, float]:
         """The default shift of every caregiver (the opening hours unless set)."""

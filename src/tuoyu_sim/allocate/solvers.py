@@ -1,0 +1,249 @@
+"""Solver objects and honest solve outcomes.
+
+The solver is an object built here and passed to ``solve`` functions, never a
+bare ``prob.solve()``: CBC (bundled with PuLP) by default, HiGHS through
+``highspy`` as an optional extra.
+
+Honest status
+-------------
+PuLP reports a time-limited solve that found a solution with the status
+``Optimal``. Here the outcome is ``"optimal"`` only when the solver proved
+optimality (relative gap at most :data:`PROVEN_GAP`); a solve stopped by the
+time limit or by a looser ``gap`` is ``"feasible"`` with its relative gap
+``|primal - bound| / max(|primal|, 1e-9)``. CBC's bound is read from its log;
+HiGHS's from its info record.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import tempfile
+import time
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import pulp
+
+from tuoyu_sim.errors import SolverError, UserError
+
+SolverName = Literal["cbc", "highs"]
+Status = Literal["optimal", "feasible", "infeasible", "unbounded", "no_solution"]
+
+PROVEN_GAP = 1e-6
+"""A relative gap at most this counts as proven optimal."""
+
+
+@dataclass(frozen=True)
+class SolverSpec:
+    """Which solver, with what limits.
+
+    Parameters
+    ----------
+    name
+        ``"cbc"`` (default) or ``"highs"``.
+    time_limit_s
+        Wall-clock limit in seconds (> 0), or None for none.
+    gap
+        Relative optimality gap at which the solver may stop, in [0, 1).
+    threads
+        Solver threads (>= 1).
+    """
+
+    name: SolverName = "cbc"
+    time_limit_s: float | None = None
+    gap: float = 0.0
+    threads: int = 1
+
+    def __post_init__(self) -> None:
+        if self.name not in ("cbc", "highs"):
+            raise UserError(f"--solver {self.name}: one of cbc, highs")
+        if self.time_limit_s is not None and not (
+            math.isfinite(self.time_limit_s) and self.time_limit_s > 0
+        ):
+            raise UserError(f"--time-limit {self.time_limit_s}: seconds > 0")
+        if not (0.0 <= self.gap < 1.0):
+            raise UserError(f"--gap {self.gap}: a relative gap in [0, 1)")
+        if self.threads < 1:
+            raise UserError(f"--threads {self.threads}: a whole number >= 1")
+
+
+@dataclass(frozen=True)
+class SolveOutcome:
+    """What a solve produced, stated honestly."""
+
+    status: Status
+    solver: str
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    seconds: float
+    message: str = ""
+
+    @property
+    def has_solution(self) -> bool:
+        return self.status in ("optimal", "feasible")
+
+
+def highs_available() -> bool:
+    """True when ``highspy`` can be imported."""
+    try:
+        import highspy  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def make_solver(spec: SolverSpec, log_path: str | None = None) -> pulp.LpSolver:
+    """A PuLP solver object for ``spec``.
+
+    Raises
+    ------
+    SolverError
+        ``highs`` was asked for and ``highspy`` is not installed.
+    """
+    if spec.name == "highs":
+        if not highs_available():
+            raise SolverError(
+                "--solver highs: the HiGHS solver needs the highspy package; install it with "
+                "`pip install 'tuoyu-sim[highs]'` (or `pip install highspy`), or use --solver cbc"
+            )
+        return pulp.HiGHS(
+            msg=False,
+            timeLimit=spec.time_limit_s,
+            gapRel=spec.gap,
+            threads=spec.threads,
+        )
+    kwargs: dict[str, Any] = {
+        "msg": False,
+        "timeLimit": spec.time_limit_s,
+        "gapRel": spec.gap,
+        "threads": spec.threads,
+    }
+    if log_path is not None:
+        kwargs["logPath"] = log_path
+    return pulp.PULP_CBC_CMD(**kwargs)
+
+
+_CBC_NUM = r"([-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|inf|nan))"
+
+
+def _parse_cbc_log(text: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    m = re.search(r"^Result - (.+)$", text, re.MULTILINE)
+    if m:
+        out["result"] = m.group(1).strip()
+    for key, label in (("objective", "Objective value:"), ("bound", "Lower bound:"),
+                       ("gap", "Gap:")):
+        m = re.search(rf"^{re.escape(label)}\s+{_CBC_NUM}", text, re.MULTILINE)
+        if m:
+            try:
+                out[key] = float(m.group(1))
+            except ValueError:
+                pass
+    return out
+
+
+def rel_gap(objective: float, bound: float) -> float:
+    """``|objective - bound| / max(|objective|, 1e-9)``."""
+    return abs(objective - bound) / max(abs(objective), 1e-9)
+
+
+def solve(prob: pulp.LpProblem, spec: SolverSpec) -> SolveOutcome:
+    """Solve ``prob`` with the solver described by ``spec``; never raises on infeasibility.
+
+    Raises
+    ------
+    SolverError
+        The solver is missing or crashed.
+    """
+    if spec.name == "highs":
+        return _solve_highs(prob, spec)
+    return _solve_cbc(prob, spec)
+
+
+def _solve_cbc(prob: pulp.LpProblem, spec: SolverSpec) -> SolveOutcome:
+    fd, log_path = tempfile.mkstemp(prefix="tuoyu-cbc-", suffix=".log")
+    os.close(fd)
+    try:
+        solver = make_solver(spec, log_path)
+        t0 = time.perf_counter()
+        try:
+            prob.solve(solver)
+        except pulp.PulpSolverError as exc:
+            raise SolverError(f"CBC failed: {exc}") from None
+        seconds = time.perf_counter() - t0
+        with open(log_path, encoding="utf-8", errors="replace") as fh:
+            log = _parse_cbc_log(fh.read())
+    finally:
+        try:
+            os.unlink(log_path)
+        except OSError:
+            pass
+    result = str(log.get("result", ""))
+    sol = prob.sol_status
+    if prob.status == pulp.LpStatusInfeasible or sol == pulp.LpSolutionInfeasible:
+        return SolveOutcome("infeasible", "cbc", None, None, None, seconds, result)
+    if prob.status == pulp.LpStatusUnbounded:
+        return SolveOutcome("unbounded", "cbc", None, None, None, seconds, result)
+    if sol not in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
+        return SolveOutcome("no_solution", "cbc", None, None, None, seconds,
+                            result or "no solution found")
+    objective = pulp.value(prob.objective)
+    obj = float(objective) if objective is not None else 0.0
+    bound = log.get("bound")
+    if "gap" in log and bound is not None:
+        gap = rel_gap(obj, float(bound)) if math.isfinite(float(bound)) else float("inf")
+    elif result.startswith("Optimal solution found") and sol == pulp.LpSolutionOptimal:
+        gap, bound = 0.0, obj
+    else:
+        gap = None
+    if result.startswith("Optimal solution found") and "tolerance" not in result and (
+        gap is None or gap <= PROVEN_GAP
+    ):
+        status: Status = "optimal"
+        gap = 0.0 if gap is None else gap
+        bound = obj if bound is None else bound
+    elif gap is not None and gap <= PROVEN_GAP and sol == pulp.LpSolutionOptimal:
+        status = "optimal"
+    else:
+        status = "feasible"
+    return SolveOutcome(status, "cbc", obj, None if bound is None else float(bound), gap,
+                        seconds, result)
+
+
+def _solve_highs(prob: pulp.LpProblem, spec: SolverSpec) -> SolveOutcome:
+    solver = make_solver(spec)
+    t0 = time.perf_counter()
+    try:
+        prob.solve(solver)
+    except pulp.PulpSolverError as exc:
+        raise SolverError(f"HiGHS failed: {exc}") from None
+    seconds = time.perf_counter() - t0
+    h = prob.solverModel
+    import highspy
+
+    model_status = h.getModelStatus()
+    info = h.getInfo()
+    status_text = h.modelStatusToString(model_status)
+    ms = highspy.HighsModelStatus
+    if model_status in (ms.kInfeasible, ms.kUnboundedOrInfeasible):
+        return SolveOutcome("infeasible", "highs", None, None, None, seconds, status_text)
+    if model_status == ms.kUnbounded:
+        return SolveOutcome("unbounded", "highs", None, None, None, seconds, status_text)
+    if info.primal_solution_status != 2:  # kSolutionStatusFeasible
+        return SolveOutcome("no_solution", "highs", None, None, None, seconds,
+                            status_text or "no solution found")
+    objective = pulp.value(prob.objective)
+    obj = float(objective) if objective is not None else 0.0
+    bound = float(info.mip_dual_bound) if prob.isMIP() else obj
+    if not math.isfinite(bound):
+        gap = float("inf")
+    else:
+        # PuLP may add a constant to the objective that HiGHS does not see.
+        shift = obj - float(info.objective_function_value)
+        bound += shift
+        gap = rel_gap(obj, bound)
+    status: Status = "optimal" if model_status == ms.kOptimal and gap <= PROVEN_GAP else "feasible"
+    return SolveOutcome(status, "highs", obj, bound, gap, seconds, status_text)

@@ -1,0 +1,274 @@
+"""SimPy processes of one facility (托育机构) during one open day.
+
+State per age class ``c``: children present, and free places in two kinds of
+pool — the shared pool (places not reserved for a walk-in type) and one pool
+per walk-in type with reserved places. Enrolled places ("slots") are held from
+opening until the slot's last attending child leaves, so a walk-in never takes a
+place an enrolled child will need later that day, and occupancy never exceeds
+places.
+
+Caregivers needed = sum over classes of ceil(present_c / ratio_c), kept up to
+date incrementally. A walk-in is admitted only if a place of its class is free
+*and* the caregivers on shift still meet the ratio after admitting it; an
+enrolled child is always admitted, and a shortfall is a *ratio breach*, timed
+to the minute.
+
+All events are SimPy timeouts with callbacks (no generator per child): one
+chain of arrival timeouts per facility, one departure timeout per admitted
+child, and shift changes. Clock: minutes after midnight.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import simpy
+
+
+@dataclass(frozen=True)
+class CentreSpec:
+    """What does not change from day to day at one facility."""
+
+    index: int
+    id: str
+    places: tuple[int, ...]
+    """Places per age class."""
+    reserved: tuple[tuple[int, ...] | None, ...]
+    """Per care type: reserved places per age class, or None."""
+    ratios: tuple[int, ...]
+    shifts: tuple[tuple[float, float, int], ...]
+    """(start, end, caregivers) of direct caregivers, in minutes after midnight."""
+    redirect: tuple[bool, ...]
+    """Per care type: whether a walk-in turned away here may be redirected."""
+
+    @property
+    def shared_places(self) -> list[int]:
+        shared = list(self.places)
+        for pool in self.reserved:
+            if pool is not None:
+                for c, n in enumerate(pool):
+                    shared[c] -= n
+        return shared
+
+
+Redirector = Callable[["Centre", int, int, float], bool]
+"""Called with (origin centre, care type, age class, stay minutes) when a walk-in
+cannot be admitted; returns True if another facility admitted the child."""
+
+
+class Centre:
+    """One facility during one day: state, counters and the event log.
+
+    Counters are lists indexed by care type. ``log`` holds one
+    ``(time, care type, +1/-1)`` entry per change of the children present, from
+    which the day's occupancy curves are integrated after the day.
+    """
+
+    __slots__ = (
+        "arrivals",
+        "admitted",
+        "breach_intervals",
+        "breach_since",
+        "close",
+        "env",
+        "free_res",
+        "free_shared",
+        "log",
+        "needed",
+        "on_shift",
+        "present",
+        "ratios",
+        "redirected_in",
+        "redirected_out",
+        "redirector",
+        "spec",
+        "turned_away",
+    )
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        spec: CentreSpec,
+        n_types: int,
+        close: float,
+        redirector: Redirector | None = None,
+    ) -> None:
+        self.env = env
+        self.spec = spec
+        self.close = close
+        self.ratios = list(spec.ratios)
+        self.present = [0] * len(spec.places)
+        self.free_shared = spec.shared_places
+        self.free_res: list[list[int] | None] = [
+            list(p) if p is not None else None for p in spec.reserved
+        ]
+        self.needed = 0
+        self.on_shift = 0
+        self.breach_since = -1.0
+        self.breach_intervals: list[tuple[float, float]] = []
+        self.arrivals = [0] * n_types
+        self.admitted = [0] * n_types
+        self.redirected_out = [0] * n_types
+        self.redirected_in = [0] * n_types
+        self.turned_away = [0] * n_types
+        self.log: list[tuple[float, int, int]] = []
+        self.redirector = redirector
+
+    # -- staff -------------------------------------------------------------
+
+    def start_shifts(self, on_duty: Sequence[int]) -> None:
+        """Schedule today's shifts; ``on_duty[i]`` caregivers of shift i came in."""
+        env = self.env
+        for (start, end, _), n in zip(self.spec.shifts, on_duty, strict=True):
+            if n == 0 or end <= env.now or start >= self.close:
+                continue
+            if start <= env.now:
+                self.on_shift += n
+            else:
+                env.timeout(start - env.now, n).callbacks.append(self._shift_change)
+            if end < self.close:
+                env.timeout(end - env.now, -n).callbacks.append(self._shift_change)
+
+    def _shift_change(self, event: simpy.Event) -> None:
+        self.on_shift += event._value
+        self._check_breach()
+
+    def _check_breach(self) -> None:
+        if self.needed > self.on_shift:
+            if self.breach_since < 0:
+                self.breach_since = self.env._now
+        elif self.breach_since >= 0:
+            self.breach_intervals.append((self.breach_since, self.env._now))
+            self.breach_since = -1.0
+
+    def end_day(self) -> None:
+        """Close an open breach interval at closing time."""
+        if self.breach_since >= 0:
+            self.breach_intervals.append((self.breach_since, self.close))
+            self.breach_since = -1.0
+
+    # -- enrolled children -----------------------------------------------------
+
+    def hold_slot(self, age: int) -> None:
+        """An enrolled place is held for the day (some child of it attends)."""
+        self.free_shared[age] -= 1
+
+    def enrol_arrival(self, arrive: float, depart: float, k: int, age: int, releases: bool) -> None:
+        """Schedule an enrolled child's arrival; it leaves at ``depart``."""
+        env = self.env
+        ev = env.timeout(arrive - env.now, (depart, k, age, releases))
+        ev.callbacks.append(self._enrolled_arrives)
+
+    def _enrolled_arrives(self, event: simpy.Event) -> None:
+        depart, k, age, releases = event._value
+        env = self.env
+        now = env._now
+        self.arrivals[k] += 1
+        self.admitted[k] += 1
+        p = self.present[age]
+        if p % self.ratios[age] == 0:
+            self.needed += 1
+        self.present[age] = p + 1
+        self.log.append((now, k, 1))
+        if self.needed > self.on_shift and self.breach_since < 0:
+            self.breach_since = now
+        env.timeout(max(depart - now, 0.0), (k, age, -2 if releases else -3)).callbacks.append(
+            self._leaves
+        )
+
+    # -- walk-ins --------------------------------------------------------------
+
+    def try_admit(self, k: int, age: int, stay: float) -> bool:
+        """Admit a walk-in of care type ``k`` if a place and caregivers allow."""
+        res = self.free_res[k]
+        if res is not None and res[age] > 0:
+            pool = k
+        elif self.free_shared[age] > 0:
+            pool = -1
+        else:
+            return False
+        p = self.present[age]
+        add = 1 if p % self.ratios[age] == 0 else 0
+        if self.needed + add > self.on_shift:
+            return False
+        if pool < 0:
+            self.free_shared[age] -= 1
+        else:
+            res[age] -= 1  # type: ignore[index]
+        self.present[age] = p + 1
+        self.needed += add
+        env = self.env
+        now = env._now
+        self.log.append((now, k, 1))
+        left = self.close - now
+        env.timeout(stay if stay < left else left, (k, age, pool)).callbacks.append(self._leaves)
+        return True
+
+    def walk_in(self, k: int, age: int, stay: float) -> None:
+        """A walk-in arrives here: admitted, redirected, or turned away."""
+        self.arrivals[k] += 1
+        if self.try_admit(k, age, stay):
+            self.admitted[k] += 1
+        elif self.redirector is not None and self.spec.redirect[k] and self.redirector(
+            self, k, age, stay
+        ):
+            self.redirected_out[k] += 1
+        else:
+            self.turned_away[k] += 1
+
+    # -- departures ------------------------------------------------------------
+
+    def _leaves(self, event: simpy.Event) -> None:
+        k, age, pool = event._value
+        p = self.present[age] - 1
+        self.present[age] = p
+        if p % self.ratios[age] == 0:
+            self.needed -= 1
+        if pool == -1 or pool == -2:  # shared walk-in place, or an enrolled slot released
+            self.free_shared[age] += 1
+        elif pool >= 0:
+            self.free_res[pool][age] += 1  # type: ignore[index]
+        self.log.append((self.env._now, k, -1))
+        if self.breach_since >= 0 and self.needed <= self.on_shift:
+            self.breach_intervals.append((self.breach_since, self.env._now))
+            self.breach_since = -1.0
+
+
+class ArrivalChain:
+    """Walk-in arrivals at one facility as a chain of timeouts, one at a time.
+
+    Only the next arrival is ever on the event queue, so the queue stays small.
+    """
+
+    __slots__ = ("ages", "centre", "i", "kinds", "stays", "times")
+
+    def __init__(
+        self,
+        centre: Centre,
+        times: np.ndarray,
+        kinds: np.ndarray,
+        ages: np.ndarray,
+        stays: np.ndarray,
+    ) -> None:
+        self.centre = centre
+        self.times: list[float] = times.tolist()
+        self.kinds: list[int] = kinds.tolist()
+        self.ages: list[int] = ages.tolist()
+        self.stays: list[float] = stays.tolist()
+        self.i = 0
+
+    def start(self) -> None:
+        if self.times:
+            env = self.centre.env
+            env.timeout(self.times[0] - env.now).callbacks.append(self._fire)
+
+    def _fire(self, event: simpy.Event) -> None:
+        i = self.i
+        self.centre.walk_in(self.kinds[i], self.ages[i], self.stays[i])
+        i += 1
+        self.i = i
+        if i < len(self.times):
+            env = self.centre.env
+            env.timeout(self.times[i] - env._now).callbacks.append(self._fire)

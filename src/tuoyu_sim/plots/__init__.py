@@ -1,0 +1,1 @@
+"""Plots: functions take results and return a matplotlib ``Figure``; callers save them."""

@@ -1,0 +1,479 @@
+"""Ordinary days at every facility: a day, a replication, and many in parallel.
+
+:func:`build_model` turns a scenario into everything static (demand placed on
+facilities, shifts, distributions); :func:`run_replication` simulates the
+scenario's days one after another in SimPy and returns running totals (no
+per-child records, so memory stays flat as days grow); :func:`simulate` runs the
+replications, in a process pool if asked, and returns a
+:class:`SimulationResult`. The same seed gives the same result whatever the
+number of workers: each replication has its own random streams
+(:mod:`tuoyu_sim.streams`) and results are combined in replication order.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
+import simpy
+
+from tuoyu_sim.centre import ArrivalChain, Centre, CentreSpec
+from tuoyu_sim.demand import ArrivalProfile, DemandPlan, StayDistribution, plan_demand, stay_distribution
+from tuoyu_sim.scenario import Facility, Scenario
+from tuoyu_sim.streams import generator
+
+HIST_BINS = 41
+"""Utilization histogram: 40 bins of width 0.025 over [0, 1), and one for ≥ 1."""
+
+COUNTS = ("arrivals", "admitted", "redirected", "turned_away", "redirected_in")
+
+
+@dataclass(frozen=True)
+class EnrolledPattern:
+    """Arrival windows of an enrolled care type, one per session."""
+
+    windows: tuple[tuple[float, float], ...]
+    until: tuple[float, ...]
+    attendance: float
+
+
+@dataclass(frozen=True)
+class Model:
+    """Everything static about a scenario, ready to simulate (picklable)."""
+
+    scenario: Scenario
+    plan: DemandPlan
+    specs: tuple[CentreSpec, ...]
+    stays: tuple[StayDistribution, ...]
+    profiles: tuple[ArrivalProfile | None, ...]
+    patterns: tuple[EnrolledPattern | None, ...]
+    walk_in_types: tuple[int, ...]
+    curve_edges: np.ndarray
+    hour_edges: np.ndarray
+
+    @property
+    def n_types(self) -> int:
+        return len(self.plan.care_types)
+
+    @property
+    def open(self) -> float:
+        return self.scenario.simulation.open
+
+    @property
+    def close(self) -> float:
+        return self.scenario.simulation.close
+
+
+def facility_shifts(scenario: Scenario, facility: Facility) -> tuple[tuple[float, float, int], ...]:
+    """(start, end, caregivers) of a facility's direct caregivers.
+
+    A facility's own ``shifts`` counts win; otherwise ``[staff.shifts]`` shares
+    split its caregivers (largest remainder); otherwise all work ``staff.shift``
+    (by default the opening hours).
+    """
+    n = facility.staff.direct
+    named = scenario.staff.shifts
+    if named:
+        if facility.shifts is not None:
+            counts = dict(facility.shifts)
+        else:
+            shares = np.array([s.share for s in named.values()])
+            exact = n * shares
+            base = np.floor(exact).astype(int)
+            for i in np.argsort(-(exact - base), kind="stable")[: n - int(base.sum())]:
+                base[i] += 1
+            counts = dict(zip(named, base.tolist(), strict=True))
+        return tuple((s.start, s.end, counts.get(name, 0)) for name, s in named.items())
+    lo, hi = scenario.shift_window()
+    return ((lo, hi, n),)
+
+
+def build_model(scenario: Scenario) -> Model:
+    """Everything static about ``scenario``: demand, shifts, distributions."""
+    plan = plan_demand(scenario)
+    types = plan.care_types
+    ages = plan.ages
+    sim = scenario.simulation
+    specs = []
+    for j, f in enumerate(scenario.facilities):
+        reserved: list[tuple[int, ...] | None] = []
+        places = np.array([f.places.get(a, 0) for a in ages])
+        for t in types:
+            r = f.reserved.get(t)
+            if r is None:
+                reserved.append(None)
+            elif isinstance(r, dict):
+                reserved.append(tuple(int(r.get(a, 0)) for a in ages))
+            else:
+                from tuoyu_sim.demand import _spread
+
+                reserved.append(tuple(int(x) for x in _spread(r, places)))
+        specs.append(
+            CentreSpec(
+                index=j,
+                id=f.id,
+                places=tuple(int(x) for x in places),
+                reserved=tuple(reserved),
+                ratios=tuple(scenario.age_groups[a].ratio for a in ages),
+                shifts=facility_shifts(scenario, f),
+                redirect=tuple(scenario.care_types[t].redirect for t in types),
+            )
+        )
+    stays = tuple(stay_distribution(scenario.care_types[t].stay) for t in types)
+    profiles: list[ArrivalProfile | None] = []
+    patterns: list[EnrolledPattern | None] = []
+    for t in types:
+        ct = scenario.care_types[t]
+        if ct.mode == "walk_in":
+            profiles.append(ArrivalProfile.for_care_type(ct, sim.open, sim.close))
+            patterns.append(None)
+        else:
+            profiles.append(None)
+            if ct.sessions:
+                windows = tuple(s.window for s in ct.sessions)
+                until = tuple(s.until for s in ct.sessions)
+            else:
+                windows = (ct.window if ct.window is not None else (sim.open, sim.open),)
+                until = (ct.until if ct.until is not None else sim.close,)
+            patterns.append(EnrolledPattern(windows, until, ct.attendance))
+    step = float(sim.curve_step_minutes)
+    curve_edges = np.append(np.arange(sim.open, sim.close, step), sim.close)
+    hour_edges = np.append(np.arange(sim.open, sim.close, 60.0), sim.close)
+    return Model(
+        scenario=scenario,
+        plan=plan,
+        specs=tuple(specs),
+        stays=stays,
+        profiles=tuple(profiles),
+        patterns=tuple(patterns),
+        walk_in_types=tuple(k for k, p in enumerate(profiles) if p is not None),
+        curve_edges=curve_edges,
+        hour_edges=hour_edges,
+    )
+
+
+@dataclass
+class ReplicationResult:
+    """Totals of one replication over all its days (plain arrays)."""
+
+    replication: int
+    counts: np.ndarray
+    """(F, K, 5): arrivals, admitted, redirected, turned_away, redirected_in."""
+    occupancy_min: np.ndarray
+    """(F, K): child-minutes present."""
+    curve: np.ndarray
+    """(F, K, B): sum over days of the mean children present in each curve step."""
+    hist_facility: np.ndarray
+    """(F, B, HIST_BINS): days by utilization bin, per facility and curve step."""
+    hist_district: np.ndarray
+    """(B, HIST_BINS)."""
+    breach_min: np.ndarray
+    """(F,): minutes of ratio breach."""
+    breach_days: np.ndarray
+    """(F,): days with any minute of ratio breach."""
+    breach_by_hour: np.ndarray
+    """(F, H): minutes of breach in each hour of the open day."""
+    daily: np.ndarray
+    """(D, F, K, 4): arrivals, admitted, turned_away, child-minutes, per day."""
+    caregivers_present: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    """(F,): caregiver-days present (after absence)."""
+
+
+def _integrate(log: list[tuple[float, int, int]], n_types: int, edges: np.ndarray) -> np.ndarray:
+    """Child-minutes by care type between consecutive ``edges`` (K, len(edges) - 1)."""
+    if not log:
+        return np.zeros((n_types, edges.size - 1))
+    arr = np.array(log)
+    t = arr[:, 0]
+    k = arr[:, 1].astype(np.int64)
+    onehot = np.zeros((t.size, n_types))
+    onehot[np.arange(t.size), k] = arr[:, 2]
+    n = np.cumsum(onehot, axis=0)
+    area = np.vstack([np.zeros((1, n_types)), np.cumsum(n[:-1] * np.diff(t)[:, None], axis=0)])
+    j = np.searchsorted(t, edges, side="right") - 1
+    at = np.where(
+        (j >= 0)[:, None],
+        area[np.maximum(j, 0)] + n[np.maximum(j, 0)] * (edges - t[np.maximum(j, 0)])[:, None],
+        0.0,
+    )
+    return np.diff(at, axis=0).T
+
+
+def _hist_index(util: np.ndarray) -> np.ndarray:
+    return np.minimum((np.nan_to_num(util) / 0.025).astype(np.int64), HIST_BINS - 1)
+
+
+def run_replication(model: Model, replication: int) -> ReplicationResult:
+    """Simulate every day of one replication; return its totals."""
+    sc = model.scenario
+    seed = sc.simulation.seed
+    days = sc.simulation.days
+    K = model.n_types
+    F = len(model.specs)
+    B = model.curve_edges.size - 1
+    H = model.hour_edges.size - 1
+    open_, close = model.open, model.close
+    absence = sc.staff.absence_probability
+    plan = model.plan
+
+    def streams(name: str) -> list[np.random.Generator]:
+        return [generator(seed, replication, name, s.id) for s in model.specs]
+
+    g_att, g_earr, g_estay = streams("attendance"), streams("enrolled_arrival"), streams("enrolled_stay")
+    g_warr, g_wstay = streams("walk_in_arrival"), streams("walk_in_stay")
+    g_abs, g_redir = streams("absence"), streams("redirect_origin")
+
+    counts = np.zeros((F, K, 5), dtype=np.int64)
+    occupancy = np.zeros((F, K))
+    curve = np.zeros((F, K, B))
+    hist_f = np.zeros((F, B, HIST_BINS), dtype=np.int64)
+    hist_d = np.zeros((B, HIST_BINS), dtype=np.int64)
+    breach_min = np.zeros(F)
+    breach_days = np.zeros(F, dtype=np.int64)
+    breach_hour = np.zeros((F, H))
+    daily = np.zeros((days, F, K, 4))
+    present_staff = np.zeros(F)
+    places_f = np.array([sum(s.places) for s in model.specs], dtype=float)
+    widths = np.diff(model.curve_edges)
+
+    # per facility: the static arrays for enrolled children
+    enrol = []
+    for j, fd in enumerate(plan.facilities):
+        ks, sess, ages, slot_of = [], [], [], []
+        for si, slot in enumerate(fd.slots):
+            for k, s in slot.members:
+                ks.append(k)
+                sess.append(s)
+                ages.append(slot.age)
+                slot_of.append(si)
+        enrol.append(
+            (
+                np.array(ks, dtype=np.int64),
+                np.array(sess, dtype=np.int64),
+                np.array(ages, dtype=np.int64),
+                np.array(slot_of, dtype=np.int64),
+                len(fd.slots),
+            )
+        )
+    attendance = np.array([p.attendance if p else 1.0 for p in model.patterns])
+    origin_cum = [
+        [np.cumsum(w) if w.size else w for (_, w) in fd.origins] for fd in plan.facilities
+    ]
+
+    for day in range(days):
+        env = simpy.Environment(initial_time=open_)
+        centres: list[Centre] = []
+
+        def redirector(origin: Centre, k: int, age: int, stay: float) -> bool:
+            j0 = origin.spec.index
+            idx, _ = plan.facilities[j0].origins[k]
+            cum = origin_cum[j0][k]
+            if not idx.size:
+                return False
+            u = g_redir[j0].random() * cum[-1]
+            community = int(idx[min(int(np.searchsorted(cum, u, side="right")), idx.size - 1)])
+            for j in plan.reach[community].tolist():
+                if j != j0 and centres[j].try_admit(k, age, stay):
+                    centres[j].redirected_in[k] += 1
+                    return True
+            return False
+
+        for j, spec in enumerate(model.specs):
+            c = Centre(env, spec, K, close, redirector)
+            centres.append(c)
+            # staff
+            on_duty = [
+                int(g_abs[j].binomial(n, 1.0 - absence)) if absence > 0 else n
+                for (_, _, n) in spec.shifts
+            ]
+            present_staff[j] += sum(on_duty)
+            c.start_shifts(on_duty)
+            # enrolled children
+            ks, sess, ages, slot_of, n_slots = enrol[j]
+            if ks.size:
+                attend = g_att[j].random(ks.size) < attendance[ks]
+                arrive = np.empty(ks.size)
+                depart = np.empty(ks.size)
+                u = g_earr[j].random(ks.size)
+                for k in np.unique(ks).tolist():
+                    pat = model.patterns[k]
+                    assert pat is not None
+                    mask = ks == k
+                    lo = np.array([w[0] for w in pat.windows])[sess[mask]]
+                    hi = np.array([w[1] for w in pat.windows])[sess[mask]]
+                    until = np.array(pat.until)[sess[mask]]
+                    a = lo + (hi - lo) * u[mask]
+                    stay = model.stays[k].sample(g_estay[j], int(mask.sum()))
+                    arrive[mask] = a
+                    depart[mask] = np.minimum(a + stay, until)
+                last = np.full(n_slots, -1, dtype=np.int64)
+                best = np.full(n_slots, -np.inf)
+                for m in np.flatnonzero(attend).tolist():
+                    s = slot_of[m]
+                    if depart[m] > best[s]:
+                        best[s], last[s] = depart[m], m
+                for s in np.flatnonzero(last >= 0).tolist():
+                    c.hold_slot(int(ages[last[s]]))
+                releasing = set(last[last >= 0].tolist())
+                for m in np.flatnonzero(attend).tolist():
+                    c.enrol_arrival(
+                        float(arrive[m]), float(depart[m]), int(ks[m]), int(ages[m]), m in releasing
+                    )
+            # walk-ins
+            rates = plan.facilities[j].walk_in_per_day
+            t_parts, k_parts, a_parts, s_parts = [], [], [], []
+            for k in model.walk_in_types:
+                profile = model.profiles[k]
+                assert profile is not None
+                n_before = sum(p.size for p in t_parts)
+                for age in range(rates.shape[1]):
+                    lam = rates[k, age]
+                    if lam <= 0:
+                        continue
+                    times = profile.sample(g_warr[j], lam)
+                    t_parts.append(times)
+                    k_parts.append(np.full(times.size, k))
+                    a_parts.append(np.full(times.size, age))
+                n_new = sum(p.size for p in t_parts) - n_before
+                if n_new:
+                    s_parts.append(model.stays[k].sample(g_wstay[j], n_new))
+            if t_parts:
+                times = np.concatenate(t_parts)
+                if times.size:
+                    order = np.argsort(times, kind="stable")
+                    ArrivalChain(
+                        c,
+                        times[order],
+                        np.concatenate(k_parts)[order],
+                        np.concatenate(a_parts)[order],
+                        np.concatenate(s_parts)[order],
+                    ).start()
+
+        env.run()
+
+        district_bins = np.zeros(B)
+        for j, c in enumerate(centres):
+            c.end_day()
+            counts[j, :, 0] += c.arrivals
+            counts[j, :, 1] += c.admitted
+            counts[j, :, 2] += c.redirected_out
+            counts[j, :, 3] += c.turned_away
+            counts[j, :, 4] += c.redirected_in
+            by_step = _integrate(c.log, K, model.curve_edges)
+            child_min = by_step.sum(axis=1)
+            occupancy[j] += child_min
+            mean_step = by_step / widths
+            curve[j] += mean_step
+            total_step = mean_step.sum(axis=0)
+            district_bins += total_step
+            if places_f[j] > 0:
+                hist_f[j, np.arange(B), _hist_index(total_step / places_f[j])] += 1
+            daily[day, j, :, 0] = c.arrivals
+            daily[day, j, :, 1] = c.admitted
+            daily[day, j, :, 2] = c.turned_away
+            daily[day, j, :, 3] = child_min
+            if c.breach_intervals:
+                breach_days[j] += 1
+                for lo, hi in c.breach_intervals:
+                    breach_min[j] += hi - lo
+                    overlap = np.minimum(model.hour_edges[1:], hi) - np.maximum(
+                        model.hour_edges[:-1], lo
+                    )
+                    breach_hour[j] += np.maximum(overlap, 0.0)
+        if places_f.sum() > 0:
+            hist_d[np.arange(B), _hist_index(district_bins / places_f.sum())] += 1
+
+    return ReplicationResult(
+        replication=replication,
+        counts=counts,
+        occupancy_min=occupancy,
+        curve=curve,
+        hist_facility=hist_f,
+        hist_district=hist_d,
+        breach_min=breach_min,
+        breach_days=breach_days,
+        breach_by_hour=breach_hour,
+        daily=daily,
+        caregivers_present=present_staff,
+    )
+
+
+@dataclass
+class SimulationResult:
+    """All replications of one scenario, in replication order."""
+
+    model: Model
+    replications: list[ReplicationResult]
+
+    @property
+    def scenario(self) -> Scenario:
+        return self.model.scenario
+
+
+_WORKER_MODEL: Model | None = None
+
+
+def _init_worker(model: Model) -> None:
+    global _WORKER_MODEL
+    _WORKER_MODEL = model
+
+
+def _run_in_worker(replication: int) -> ReplicationResult:
+    assert _WORKER_MODEL is not None
+    return run_replication(_WORKER_MODEL, replication)
+
+
+def default_workers() -> int:
+    """One worker per available core."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def simulate(
+    scenario: Scenario,
+    workers: int = 1,
+    progress: Callable[[int], None] | None = None,
+    model: Model | None = None,
+) -> SimulationResult:
+    """Run every replication of ``scenario``.
+
+    Parameters
+    ----------
+    scenario
+        A validated scenario; its ``simulation`` section sets days, replications
+        and seed.
+    workers
+        Processes to use (1 runs in this process). Results do not depend on it.
+    progress
+        Called with the number of replications finished so far.
+    model
+        A prebuilt :func:`build_model` of ``scenario``, to skip rebuilding it.
+    """
+    model = model or build_model(scenario)
+    n = scenario.simulation.replications
+    results: list[ReplicationResult | None] = [None] * n
+    workers = max(1, min(workers, n))
+    if workers == 1:
+        for r in range(n):
+            results[r] = run_replication(model, r)
+            if progress:
+                progress(r + 1)
+    else:
+        import multiprocessing as mp
+
+        ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+        with ProcessPoolExecutor(
+            max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(model,)
+        ) as pool:
+            chunk = max(1, math.ceil(n / (workers * 4)))
+            for done, res in enumerate(pool.map(_run_in_worker, range(n), chunksize=chunk), 1):
+                results[res.replication] = res
+                if progress:
+                    progress(done)
+    return SimulationResult(model=model, replications=[r for r in results if r is not None])
