@@ -67,8 +67,8 @@ class Centre:
     """
 
     __slots__ = (
-        "arrivals",
         "admitted",
+        "arrivals",
         "breach_intervals",
         "breach_since",
         "close",
@@ -211,8 +211,10 @@ class Centre:
         self.arrivals[k] += 1
         if self.try_admit(k, age, stay):
             self.admitted[k] += 1
-        elif self.redirector is not None and self.spec.redirect[k] and self.redirector(
-            self, k, age, stay
+        elif (
+            self.redirector is not None
+            and self.spec.redirect[k]
+            and self.redirector(self, k, age, stay)
         ):
             self.redirected_out[k] += 1
         else:

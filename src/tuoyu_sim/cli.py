@@ -23,7 +23,10 @@ log = logging.getLogger("tuoyu_sim")
 
 # Commands that live in their own modules: name -> (module, help).
 _PLUGGED: dict[str, tuple[str, str]] = {
-    "optimize": ("tuoyu_sim.optimize_cmd", "decide where to open sites and add places and caregivers"),
+    "optimize": (
+        "tuoyu_sim.optimize_cmd",
+        "decide where to open sites and add places and caregivers",
+    ),
     "plan": ("tuoyu_sim.plan_cmd", "optimize, verify by simulation, re-size, repeat"),
     "sweep": ("tuoyu_sim.sweep_cmd", "what-if grid over scenario keys, in parallel or on Dask"),
     "report": ("tuoyu_sim.report_cmd", "proposal-ready HTML report from a results folder"),
@@ -205,7 +208,9 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
-def simulation_figures(summary: dict[str, Any], tabs: dict[str, Any], scenario: Any) -> dict[str, Any]:
+def simulation_figures(
+    summary: dict[str, Any], tabs: dict[str, Any], scenario: Any
+) -> dict[str, Any]:
     """The PNG figures of a simulation run, by file stem."""
     from tuoyu_sim.plots.simulation import group_curves, turn_away_by_facility, utilization_curve
 
@@ -217,7 +222,9 @@ def simulation_figures(summary: dict[str, Any], tabs: dict[str, Any], scenario: 
             figs[f"utilization_group_{_safe(g)}"] = utilization_curve(curves, "group", g)
     if len(scenario.facilities) <= 12:
         for f in scenario.facilities:
-            figs[f"utilization_facility_{_safe(f.id)}"] = utilization_curve(curves, "facility", f.id)
+            figs[f"utilization_facility_{_safe(f.id)}"] = utilization_curve(
+                curves, "facility", f.id
+            )
     figs["turn_away_by_facility"] = turn_away_by_facility(summary, scenario.targets.max_turn_away)
     return figs
 
@@ -265,21 +272,26 @@ def print_simulation_summary(summary: dict[str, Any], out_dir: Path, max_turn_aw
     for key, v in summary["care_types"].items():
         rate = fmt_ci(v["turn_away_rate"]) if v["mode"] == "walk_in" else "enrolled"
         t.add_row(
-            f"{key} {v['name_zh']}", str(v["arrivals"]), str(v["admitted"]),
-            str(v["redirected"]), str(v["turned_away"]), rate,
+            f"{key} {v['name_zh']}",
+            str(v["arrivals"]),
+            str(v["admitted"]),
+            str(v["redirected"]),
+            str(v["turned_away"]),
+            rate,
         )
     out.print(t)
-    facs = sorted(
-        summary["facilities"], key=lambda f: -(f["turn_away_rate"]["mean"] or 0.0)
-    )
+    facs = sorted(summary["facilities"], key=lambda f: -(f["turn_away_rate"]["mean"] or 0.0))
     t = Table(title="facilities (worst turn-away first; at most 10)")
     for col in ("facility", "places", "enrolled", "utilization", "turn-away", "breach days"):
         t.add_column(col, justify="right" if col != "facility" else "left")
     for f in facs[:10]:
         flag = "[red]" if (f["turn_away_rate"]["mean"] or 0) > max_turn_away else ""
         t.add_row(
-            f"{f['id']} {f['name']}", str(f["places"]), str(f["enrolled"]),
-            fmt_ci(f["utilization"]), f"{flag}{fmt_ci(f['turn_away_rate'])}",
+            f"{f['id']} {f['name']}",
+            str(f["places"]),
+            str(f["enrolled"]),
+            fmt_ci(f["utilization"]),
+            f"{flag}{fmt_ci(f['turn_away_rate'])}",
             fmt_ci(f["breach_day_share"]),
         )
     out.print(t)
@@ -306,7 +318,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"tuoyu-sim {args.command}: {line}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print(f"tuoyu-sim {args.command}: interrupted; finished files are complete", file=sys.stderr)
+        print(
+            f"tuoyu-sim {args.command}: interrupted; finished files are complete", file=sys.stderr
+        )
         return 130
 
 

@@ -158,7 +158,9 @@ class ArrivalProfile:
     mass: np.ndarray
 
     @classmethod
-    def for_care_type(cls, care_type: CareType, open_min: float, close_min: float) -> ArrivalProfile:
+    def for_care_type(
+        cls, care_type: CareType, open_min: float, close_min: float
+    ) -> ArrivalProfile:
         lo, hi = care_type.window if care_type.window is not None else (open_min, close_min)
         if care_type.profile == "flat":
             return cls(np.array([lo, hi]), np.array([1.0]))

@@ -46,9 +46,7 @@ def _coords(points: Sequence[Located], metric: str) -> np.ndarray:
     if metric == "haversine":
         lon = np.radians([p.lon for p in points])
         lat = np.radians([p.lat for p in points])
-        return np.column_stack(
-            (np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat))
-        )
+        return np.column_stack((np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)))
     return np.array([[p.x_m, p.y_m] for p in points], dtype=float)
 
 

@@ -56,7 +56,9 @@ def quantile_from_hist(hist: np.ndarray, q: float) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         frac = cum / np.where(total > 0, total, 1)
     idx = np.argmax(frac >= q, axis=-1)
-    prev = np.take_along_axis(np.concatenate([np.zeros_like(frac[..., :1]), frac], -1), idx[..., None], -1)[..., 0]
+    prev = np.take_along_axis(
+        np.concatenate([np.zeros_like(frac[..., :1]), frac], -1), idx[..., None], -1
+    )[..., 0]
     here = np.take_along_axis(frac, idx[..., None], -1)[..., 0]
     within = np.where(here > prev, (q - prev) / np.where(here > prev, here - prev, 1), 0.5)
     out = (idx + np.clip(within, 0, 1)) * 0.025
@@ -89,11 +91,14 @@ class Figures:
         self.breach_share = self.breach_days / self.days
         total_places = self.places.sum()
         self.district_utilization = (
-            self.mean_occupancy.sum(axis=1) / total_places if total_places else np.full(len(reps), np.nan)
+            self.mean_occupancy.sum(axis=1) / total_places
+            if total_places
+            else np.full(len(reps), np.nan)
         )
         district_walk = self.counts[:, :, walk, :].sum(axis=1)  # (R, Kw, 5)
         self.district_turn_away = _ratio(
-            district_walk[..., 3].sum(axis=1).astype(float), district_walk[..., 0].sum(axis=1).astype(float)
+            district_walk[..., 3].sum(axis=1).astype(float),
+            district_walk[..., 0].sum(axis=1).astype(float),
         )
         self.type_counts = self.counts.sum(axis=1)  # (R, K, 5)
         self.type_turn_away = _ratio(
@@ -283,7 +288,20 @@ def tables(result: SimulationResult, summary: dict[str, Any]) -> dict[str, list[
                     }
                 )
     curve_rows = curve_table(result)
+    breach = np.mean([r.breach_by_hour for r in result.replications], axis=0) / sc.simulation.days
+    hours = result.model.hour_edges
+    breach_rows = [
+        {
+            "facility": f.id,
+            "group": f.group,
+            "hour": format_clock(hours[h]),
+            "breach_minutes_per_day": float(breach[j, h]),
+        }
+        for j, f in enumerate(sc.facilities)
+        for h in range(hours.size - 1)
+    ]
     return {
+        "breach_by_hour": breach_rows,
         "facilities": fac_rows,
         "care_types": type_rows,
         "daily": day_rows,

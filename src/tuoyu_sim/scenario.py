@@ -62,7 +62,7 @@ _CLOCK_RE = re.compile(r"^(\d{1,2}):(\d{2})$")
 def parse_clock(value: Any) -> float:
     """Turn ``"HH:MM"`` (or minutes after midnight) into minutes after midnight."""
     if isinstance(value, bool):
-        raise ValueError("a time of day is written as \"HH:MM\"")
+        raise ValueError('a time of day is written as "HH:MM"')
     if isinstance(value, int | float):
         minutes = float(value)
     elif isinstance(value, str):
@@ -225,7 +225,7 @@ class Stay(Strict):
         if extra:
             raise ValueError(
                 f'dist = "{self.dist}" takes only {", ".join(allowed[self.dist])}; '
-                f'remove {", ".join(extra)}'
+                f"remove {', '.join(extra)}"
             )
         lo = self.min_hours if self.min_hours is not None else 0.0
         hi = self.max_hours if self.max_hours is not None else 24.0
@@ -272,17 +272,11 @@ class CareType(Strict):
             if sum(self.profile) <= 0:
                 raise ValueError("profile weights must not all be zero")
         if self.mode == "walk_in":
-            bad = [
-                k
-                for k in ("sessions", "until", "place_share")
-                if getattr(self, k) is not None
-            ]
+            bad = [k for k in ("sessions", "until", "place_share") if getattr(self, k) is not None]
             if self.attendance != 1.0:
                 bad.append("attendance")
             if bad:
-                raise ValueError(
-                    f'{", ".join(bad)} apply to mode = "enrolled" only'
-                )
+                raise ValueError(f'{", ".join(bad)} apply to mode = "enrolled" only')
         else:
             if self.redirect:
                 raise ValueError('redirect applies to mode = "walk_in" only')
@@ -550,7 +544,11 @@ class Scenario(Strict):
             for t, r in f.reserved.items():
                 if t not in walk_in:
                     problems.append(
-                        (f"facilities[{i}].reserved.{t}", t, _one_of("a walk-in care type", walk_in))
+                        (
+                            f"facilities[{i}].reserved.{t}",
+                            t,
+                            _one_of("a walk-in care type", walk_in),
+                        )
                     )
                     continue
                 if isinstance(r, dict):
@@ -581,7 +579,11 @@ class Scenario(Strict):
                     )
             if sum(_reserved_total(r) for r in f.reserved.values()) > f.total_places:
                 problems.append(
-                    (f"facilities[{i}].reserved", dict(f.reserved), "more than the facility's places")
+                    (
+                        f"facilities[{i}].reserved",
+                        dict(f.reserved),
+                        "more than the facility's places",
+                    )
                 )
             if f.shifts is not None:
                 for s in f.shifts:
@@ -605,10 +607,15 @@ class Scenario(Strict):
         seen: dict[str, str] = {}
         for i, c in enumerate(self.communities):
             if c.id in seen:
-                problems.append((f"communities[{i}].id", c.id, f"ids must be unique ({seen[c.id]})"))
+                problems.append(
+                    (f"communities[{i}].id", c.id, f"ids must be unique ({seen[c.id]})")
+                )
             seen.setdefault(c.id, f"also communities[{i}]")
         seen = {}
-        for kind, rows in (("facilities", self.facilities), ("candidate_sites", self.candidate_sites)):
+        for kind, rows in (
+            ("facilities", self.facilities),
+            ("candidate_sites", self.candidate_sites),
+        ):
             for i, p in enumerate(rows):
                 if p.id in seen:
                     problems.append(
@@ -703,7 +710,9 @@ class Scenario(Strict):
         data = self.to_dict()
         for path, value in changes.items():
             set_path(data, path, value)
-        new = validate_data(data, self._source, base_dir=self._source.parent if self._source else None)
+        new = validate_data(
+            data, self._source, base_dir=self._source.parent if self._source else None
+        )
         new._matrix = self._matrix
         return new
 
@@ -939,8 +948,10 @@ def load_scenario(path: str | Path) -> Scenario:
     except OSError as exc:
         raise ScenarioError(f"{label}: cannot be read ({exc.strerror})") from None
     if not text.strip():
-        raise ScenarioError(f"{label}: the file is empty; a scenario needs at least name, "
-                            "[simulation], [age_groups.*], [care_types.*], communities and facilities")
+        raise ScenarioError(
+            f"{label}: the file is empty; a scenario needs at least name, "
+            "[simulation], [age_groups.*], [care_types.*], communities and facilities"
+        )
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -964,7 +975,10 @@ def load_scenario(path: str | Path) -> Scenario:
                 inline = []
             start = len(inline)
             for j in range(len(rows)):
-                origins[(section, start + j)] = (str(table_path), j + 2 if table_path.suffix.lower() == ".csv" else j)
+                origins[(section, start + j)] = (
+                    str(table_path),
+                    j + 2 if table_path.suffix.lower() == ".csv" else j,
+                )
             data[section] = [*inline, *rows]
     return validate_data(data, path, base_dir=path.parent, origins=origins)
 

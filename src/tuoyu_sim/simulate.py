@@ -22,7 +22,13 @@ import numpy as np
 import simpy
 
 from tuoyu_sim.centre import ArrivalChain, Centre, CentreSpec
-from tuoyu_sim.demand import ArrivalProfile, DemandPlan, StayDistribution, plan_demand, stay_distribution
+from tuoyu_sim.demand import (
+    ArrivalProfile,
+    DemandPlan,
+    StayDistribution,
+    plan_demand,
+    stay_distribution,
+)
 from tuoyu_sim.scenario import Facility, Scenario
 from tuoyu_sim.streams import generator
 
@@ -223,7 +229,11 @@ def run_replication(model: Model, replication: int) -> ReplicationResult:
     def streams(name: str) -> list[np.random.Generator]:
         return [generator(seed, replication, name, s.id) for s in model.specs]
 
-    g_att, g_earr, g_estay = streams("attendance"), streams("enrolled_arrival"), streams("enrolled_stay")
+    g_att, g_earr, g_estay = (
+        streams("attendance"),
+        streams("enrolled_arrival"),
+        streams("enrolled_stay"),
+    )
     g_warr, g_wstay = streams("walk_in_arrival"), streams("walk_in_stay")
     g_abs, g_redir = streams("absence"), streams("redirect_origin")
 

@@ -179,7 +179,10 @@ def group_curves(rows: Sequence[Mapping[str, Any]], lang: str | None = None) -> 
 
 
 def turn_away_by_facility(
-    summary: Mapping[str, Any], max_turn_away: float | None = None, lang: str | None = None, top: int = 40
+    summary: Mapping[str, Any],
+    max_turn_away: float | None = None,
+    lang: str | None = None,
+    top: int = 40,
 ) -> Figure:
     """Walk-in turn-away rate per facility with 95% intervals, worst first."""
     lang = _lang(lang)
@@ -195,15 +198,21 @@ def turn_away_by_facility(
         return fig
     names = [f["name"] or f["id"] for f in facs][::-1]
     mean = np.array([f["turn_away_rate"]["mean"] or 0.0 for f in facs])[::-1]
-    ci = [f["turn_away_rate"]["ci95"] or [m, m] for f, m in zip(facs, mean[::-1], strict=True)][::-1]
+    ci = [f["turn_away_rate"]["ci95"] or [m, m] for f, m in zip(facs, mean[::-1], strict=True)][
+        ::-1
+    ]
     err = np.array([[m - c[0], c[1] - m] for m, c in zip(mean, ci, strict=True)]).T
-    colours = ["#d62728" if (max_turn_away is not None and m > max_turn_away) else "#1f77b4" for m in mean]
+    colours = [
+        "#d62728" if (max_turn_away is not None and m > max_turn_away) else "#1f77b4" for m in mean
+    ]
     y = np.arange(len(facs))
     ax.barh(y, mean, xerr=np.maximum(err, 0), color=colours, alpha=0.85, capsize=2)
     ax.set_yticks(y)
     ax.set_yticklabels(names, fontsize=8)
     if max_turn_away is not None:
-        ax.axvline(max_turn_away, color="black", ls="--", lw=1, label=f"{L['target']} {max_turn_away:.0%}")
+        ax.axvline(
+            max_turn_away, color="black", ls="--", lw=1, label=f"{L['target']} {max_turn_away:.0%}"
+        )
         ax.legend(fontsize=8, loc="lower right")
     ax.xaxis.set_major_formatter(__import__("matplotlib").ticker.PercentFormatter(1.0))
     ax.set_xlabel(L["turn_away"])
