@@ -231,7 +231,7 @@ class Centre:
         if pool == -1 or pool == -2:  # shared walk-in place, or an enrolled slot released
             self.free_shared[age] += 1
         elif pool >= 0:
-            self.free_res[pool][age] += 1  # type: ignore[index]
+            self.free_res[pool][age] += 1
         self.log.append((self.env._now, k, -1))
         if self.breach_since >= 0 and self.needed <= self.on_shift:
             self.breach_intervals.append((self.breach_since, self.env._now))

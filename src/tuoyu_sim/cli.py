@@ -268,7 +268,7 @@ def print_simulation_summary(summary: dict[str, Any], out_dir: Path, max_turn_aw
     )
     t = Table(title="care types", show_lines=False)
     for col in ("type", "arrivals", "admitted", "redirected", "turned away", "turn-away rate"):
-        t.add_column(col, justify="right" if col != "type" else "left")
+        t.add_column(col, justify="right" if col != "type" else "left", no_wrap=col == "type")
     for key, v in summary["care_types"].items():
         rate = fmt_ci(v["turn_away_rate"]) if v["mode"] == "walk_in" else "enrolled"
         t.add_row(
@@ -283,7 +283,7 @@ def print_simulation_summary(summary: dict[str, Any], out_dir: Path, max_turn_aw
     facs = sorted(summary["facilities"], key=lambda f: -(f["turn_away_rate"]["mean"] or 0.0))
     t = Table(title="facilities (worst turn-away first; at most 10)")
     for col in ("facility", "places", "enrolled", "utilization", "turn-away", "breach days"):
-        t.add_column(col, justify="right" if col != "facility" else "left")
+        t.add_column(col, justify="right" if col != "facility" else "left", no_wrap=True)
     for f in facs[:10]:
         flag = "[red]" if (f["turn_away_rate"]["mean"] or 0) > max_turn_away else ""
         t.add_row(

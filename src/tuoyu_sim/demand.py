@@ -252,7 +252,7 @@ def decay_weights(dist_m: np.ndarray, scenario: Scenario) -> np.ndarray:
 
 def demand_count(expected: float) -> int:
     """Children as a whole number: rounded half up."""
-    return int(math.floor(expected + 0.5))
+    return math.floor(expected + 0.5)
 
 
 def plan_demand(scenario: Scenario) -> DemandPlan:
@@ -280,8 +280,8 @@ def plan_demand(scenario: Scenario) -> DemandPlan:
     for j, f in enumerate(facs):
         for r in f.reserved.values():
             if isinstance(r, dict):
-                for a, n in r.items():
-                    reserved[j, ages.index(a)] += n
+                for age_name, n in r.items():
+                    reserved[j, ages.index(age_name)] += n
             else:
                 reserved[j] += _spread(r, places[j])
     capacity = places - reserved
@@ -295,8 +295,8 @@ def plan_demand(scenario: Scenario) -> DemandPlan:
     for i, c in enumerate(comms):
         for k in enrolled_types:
             p = c.demand.get(types[k], 0.0)
-            for a, share in c.age_mix.items():
-                want[i, k, ages.index(a)] = demand_count(c.under3 * share * p)
+            for age_name, share in c.age_mix.items():
+                want[i, k, ages.index(age_name)] = demand_count(c.under3 * share * p)
     total_enrolled_demand = int(want.sum())
     enrolled = np.zeros((F, K, C), dtype=int)
     used = np.zeros((F, C), dtype=int)  # places used by enrolled children

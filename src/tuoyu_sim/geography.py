@@ -44,8 +44,8 @@ def _coords(points: Sequence[Located], metric: str) -> np.ndarray:
     if not points:
         return np.zeros((0, 3 if metric == "haversine" else 2))
     if metric == "haversine":
-        lon = np.radians([p.lon for p in points])
-        lat = np.radians([p.lat for p in points])
+        lon = np.radians(np.array([p.lon for p in points], dtype=float))
+        lat = np.radians(np.array([p.lat for p in points], dtype=float))
         return np.column_stack((np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)))
     return np.array([[p.x_m, p.y_m] for p in points], dtype=float)
 
@@ -81,11 +81,11 @@ def pairs_within(
         index = {t.id: j for j, t in enumerate(targets)}
         for i, s in enumerate(sources):
             for j_id, j in index.items():
-                d = matrix.get((s.id, j_id))
-                if d is not None and d <= radius_m:
+                dm = matrix.get((s.id, j_id))
+                if dm is not None and dm <= radius_m:
                     rows.append(i)
                     cols.append(j)
-                    dists.append(d)
+                    dists.append(dm)
     elif sources and targets:
         metric = geo.distance
         a = _coords(sources, metric)

@@ -7,6 +7,7 @@ either the old file or the new one, never half of one.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -32,10 +33,8 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        except FileNotFoundError:
-            pass
         raise
     return path
 

@@ -82,7 +82,7 @@ def parse_clock(value: Any) -> float:
 
 def format_clock(minutes: float) -> str:
     """Minutes after midnight as ``"HH:MM"`` (rounded to the minute)."""
-    total = int(round(minutes))
+    total = round(minutes)
     return f"{total // 60:02d}:{total % 60:02d}"
 
 
@@ -586,12 +586,12 @@ class Scenario(Strict):
                     )
                 )
             if f.shifts is not None:
-                for s in f.shifts:
-                    if s not in shift_names:
+                for shift_name in f.shifts:
+                    if shift_name not in shift_names:
                         problems.append(
                             (
-                                f"facilities[{i}].shifts.{s}",
-                                s,
+                                f"facilities[{i}].shifts.{shift_name}",
+                                shift_name,
                                 _one_of("a shift named in [staff.shifts]", shift_names),
                             )
                         )
@@ -627,12 +627,13 @@ class Scenario(Strict):
                     )
                 seen.setdefault(p.id, f"{kind}[{i}]")
         dist = self.geography.distance
-        for kind, rows in (
+        located: tuple[tuple[str, Sequence[Located]], ...] = (
             ("communities", self.communities),
             ("facilities", self.facilities),
             ("candidate_sites", self.candidate_sites),
-        ):
-            for i, p in enumerate(rows):  # type: ignore[assignment]
+        )
+        for kind, points in located:
+            for i, p in enumerate(points):
                 if dist == "euclidean" and p.x_m is None:
                     problems.append(
                         (f"{kind}[{i}]", p.id, 'distance = "euclidean" needs x_m and y_m')
@@ -779,11 +780,11 @@ def _set(node: Any, parts: list[str | int], value: Any, path: str) -> None:
     else:
         raise ScenarioError(f"{path}: cannot go into a {type(node).__name__}")
     if not rest:
-        node[key] = value  # type: ignore[index]
+        node[key] = value
         return
     if isinstance(node, dict) and key not in node:
         node[key] = {}
-    _set(node[key], rest, value, path)  # type: ignore[index]
+    _set(node[key], rest, value, path)
 
 
 def get_path(data: Any, path: str) -> Any:
@@ -849,15 +850,6 @@ def _describe(err: Mapping[str, Any]) -> str:
         err_obj = ctx.get("error")
         return str(err_obj) if err_obj is not None else msg.removeprefix("Value error, ")
     return msg[0].lower() + msg[1:] if msg else kind
-
-
-def _origin_label(
-    loc: list[Any], origins: Mapping[tuple[str, int], tuple[str, int]]
-) -> tuple[str | None, list[Any]]:
-    if len(loc) >= 2 and isinstance(loc[1], int) and (loc[0], loc[1]) in origins:
-        file, row = origins[(loc[0], loc[1])]
-        return file, loc
-    return None, loc
 
 
 def validate_data(

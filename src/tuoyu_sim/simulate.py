@@ -213,6 +213,36 @@ def _hist_index(util: np.ndarray) -> np.ndarray:
     return np.minimum((np.nan_to_num(util) / 0.025).astype(np.int64), HIST_BINS - 1)
 
 
+class _Redirects:
+    """Redirects a walk-in turned away at one facility to the nearest one with room.
+
+    The child's community is drawn from the communities whose walk-ins this
+    facility receives (weighted by their rates); facilities within reach of that
+    community are tried nearest first.
+    """
+
+    def __init__(self, plan: DemandPlan, rngs: list[np.random.Generator]) -> None:
+        self.plan = plan
+        self.rngs = rngs
+        self.cum = [[np.cumsum(w) for (_, w) in fd.origins] for fd in plan.facilities]
+        self.centres: list[Centre] = []
+
+    def __call__(self, origin: Centre, k: int, age: int, stay: float) -> bool:
+        j0 = origin.spec.index
+        idx = self.plan.facilities[j0].origins[k][0]
+        if not idx.size:
+            return False
+        cum = self.cum[j0][k]
+        u = self.rngs[j0].random() * cum[-1]
+        community = int(idx[min(int(np.searchsorted(cum, u, side="right")), idx.size - 1)])
+        centres = self.centres
+        for j in self.plan.reach[community].tolist():
+            if j != j0 and centres[j].try_admit(k, age, stay):
+                centres[j].redirected_in[k] += 1
+                return True
+        return False
+
+
 def run_replication(model: Model, replication: int) -> ReplicationResult:
     """Simulate every day of one replication; return its totals."""
     sc = model.scenario
@@ -251,46 +281,34 @@ def run_replication(model: Model, replication: int) -> ReplicationResult:
     widths = np.diff(model.curve_edges)
 
     # per facility: the static arrays for enrolled children
-    enrol = []
-    for j, fd in enumerate(plan.facilities):
-        ks, sess, ages, slot_of = [], [], [], []
+    enrol: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]] = []
+    for fd in plan.facilities:
+        ks_l: list[int] = []
+        sess_l: list[int] = []
+        ages_l: list[int] = []
+        slot_l: list[int] = []
         for si, slot in enumerate(fd.slots):
             for k, s in slot.members:
-                ks.append(k)
-                sess.append(s)
-                ages.append(slot.age)
-                slot_of.append(si)
+                ks_l.append(k)
+                sess_l.append(s)
+                ages_l.append(slot.age)
+                slot_l.append(si)
         enrol.append(
             (
-                np.array(ks, dtype=np.int64),
-                np.array(sess, dtype=np.int64),
-                np.array(ages, dtype=np.int64),
-                np.array(slot_of, dtype=np.int64),
+                np.array(ks_l, dtype=np.int64),
+                np.array(sess_l, dtype=np.int64),
+                np.array(ages_l, dtype=np.int64),
+                np.array(slot_l, dtype=np.int64),
                 len(fd.slots),
             )
         )
     attendance = np.array([p.attendance if p else 1.0 for p in model.patterns])
-    origin_cum = [
-        [np.cumsum(w) if w.size else w for (_, w) in fd.origins] for fd in plan.facilities
-    ]
+    redirector = _Redirects(plan, g_redir)
 
     for day in range(days):
         env = simpy.Environment(initial_time=open_)
         centres: list[Centre] = []
-
-        def redirector(origin: Centre, k: int, age: int, stay: float) -> bool:
-            j0 = origin.spec.index
-            idx, _ = plan.facilities[j0].origins[k]
-            cum = origin_cum[j0][k]
-            if not idx.size:
-                return False
-            u = g_redir[j0].random() * cum[-1]
-            community = int(idx[min(int(np.searchsorted(cum, u, side="right")), idx.size - 1)])
-            for j in plan.reach[community].tolist():
-                if j != j0 and centres[j].try_admit(k, age, stay):
-                    centres[j].redirected_in[k] += 1
-                    return True
-            return False
+        redirector.centres = centres
 
         for j, spec in enumerate(model.specs):
             c = Centre(env, spec, K, close, redirector)
@@ -313,10 +331,10 @@ def run_replication(model: Model, replication: int) -> ReplicationResult:
                     pat = model.patterns[k]
                     assert pat is not None
                     mask = ks == k
-                    lo = np.array([w[0] for w in pat.windows])[sess[mask]]
-                    hi = np.array([w[1] for w in pat.windows])[sess[mask]]
+                    w_lo = np.array([w[0] for w in pat.windows])[sess[mask]]
+                    w_hi = np.array([w[1] for w in pat.windows])[sess[mask]]
                     until = np.array(pat.until)[sess[mask]]
-                    a = lo + (hi - lo) * u[mask]
+                    a = w_lo + (w_hi - w_lo) * u[mask]
                     stay = model.stays[k].sample(g_estay[j], int(mask.sum()))
                     arrive[mask] = a
                     depart[mask] = np.minimum(a + stay, until)
@@ -335,7 +353,10 @@ def run_replication(model: Model, replication: int) -> ReplicationResult:
                     )
             # walk-ins
             rates = plan.facilities[j].walk_in_per_day
-            t_parts, k_parts, a_parts, s_parts = [], [], [], []
+            t_parts: list[np.ndarray] = []
+            k_parts: list[np.ndarray] = []
+            a_parts: list[np.ndarray] = []
+            s_parts: list[np.ndarray] = []
             for k in model.walk_in_types:
                 profile = model.profiles[k]
                 assert profile is not None

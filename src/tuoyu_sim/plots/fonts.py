@@ -37,11 +37,9 @@ def cjk_font() -> str | None:
             log.warning("cannot load font %s: %s", path, exc)
     for entry in font_manager.fontManager.ttflist:
         low = entry.name.lower()
-        if any(
-            s in low for s in ("cjk", "wenquanyi", "droid sans fallback", "source han", "simhei")
-        ):
-            if covers_cjk(entry.fname):
-                return str(entry.name)
+        known = ("cjk", "wenquanyi", "droid sans fallback", "source han", "simhei")
+        if any(s in low for s in known) and covers_cjk(entry.fname):
+            return str(entry.name)
     return None
 
 
