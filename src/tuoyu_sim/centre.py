@@ -70,6 +70,7 @@ class Centre:
         "admitted",
         "arrivals",
         "breach_intervals",
+        "breach_level",
         "breach_since",
         "close",
         "env",
@@ -107,7 +108,8 @@ class Centre:
         self.needed = 0
         self.on_shift = 0
         self.breach_since = -1.0
-        self.breach_intervals: list[tuple[float, float]] = []
+        self.breach_level = 0
+        self.breach_intervals: list[tuple[float, float, int]] = []
         self.arrivals = [0] * n_types
         self.admitted = [0] * n_types
         self.redirected_out = [0] * n_types
@@ -136,18 +138,24 @@ class Centre:
         self._check_breach()
 
     def _check_breach(self) -> None:
-        if self.needed > self.on_shift:
+        short = self.needed - self.on_shift
+        if short > 0:
             if self.breach_since < 0:
                 self.breach_since = self.env._now
+            if short > self.breach_level:
+                self.breach_level = short
         elif self.breach_since >= 0:
-            self.breach_intervals.append((self.breach_since, self.env._now))
-            self.breach_since = -1.0
+            self._end_breach(self.env._now)
+
+    def _end_breach(self, now: float) -> None:
+        self.breach_intervals.append((self.breach_since, now, self.breach_level))
+        self.breach_since = -1.0
+        self.breach_level = 0
 
     def end_day(self) -> None:
         """Close an open breach interval at closing time."""
         if self.breach_since >= 0:
-            self.breach_intervals.append((self.breach_since, self.close))
-            self.breach_since = -1.0
+            self._end_breach(self.close)
 
     # -- enrolled children -----------------------------------------------------
 
@@ -172,8 +180,8 @@ class Centre:
             self.needed += 1
         self.present[age] = p + 1
         self.log.append((now, k, 1))
-        if self.needed > self.on_shift and self.breach_since < 0:
-            self.breach_since = now
+        if self.needed > self.on_shift:
+            self._check_breach()
         env.timeout(max(depart - now, 0.0), (k, age, -2 if releases else -3)).callbacks.append(
             self._leaves
         )
@@ -234,8 +242,7 @@ class Centre:
             self.free_res[pool][age] += 1
         self.log.append((self.env._now, k, -1))
         if self.breach_since >= 0 and self.needed <= self.on_shift:
-            self.breach_intervals.append((self.breach_since, self.env._now))
-            self.breach_since = -1.0
+            self._end_breach(self.env._now)
 
 
 class ArrivalChain:

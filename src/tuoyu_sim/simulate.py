@@ -32,6 +32,9 @@ from tuoyu_sim.demand import (
 from tuoyu_sim.scenario import Facility, Scenario
 from tuoyu_sim.streams import generator
 
+SHORT_BINS = 16
+"""Daily most caregivers short in an hour: 0, 1, ..., 14, and 15 or more."""
+
 HIST_BINS = 41
 """Utilization histogram: 40 bins of width 0.025 over [0, 1), and one for ≥ 1."""
 
@@ -183,6 +186,8 @@ class ReplicationResult:
     """(F,): days with any minute of ratio breach."""
     breach_by_hour: np.ndarray
     """(F, H): minutes of breach in each hour of the open day."""
+    short_by_hour: np.ndarray
+    """(F, H, SHORT_BINS): days by the most caregivers short during each hour."""
     daily: np.ndarray
     """(D, F, K, 4): arrivals, admitted, turned_away, child-minutes, per day."""
     caregivers_present: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -275,6 +280,7 @@ def run_replication(model: Model, replication: int) -> ReplicationResult:
     breach_min = np.zeros(F)
     breach_days = np.zeros(F, dtype=np.int64)
     breach_hour = np.zeros((F, H))
+    short_hist = np.zeros((F, H, SHORT_BINS), dtype=np.int64)
     daily = np.zeros((days, F, K, 4))
     present_staff = np.zeros(F)
     places_f = np.array([sum(s.places) for s in model.specs], dtype=float)
@@ -407,14 +413,17 @@ def run_replication(model: Model, replication: int) -> ReplicationResult:
             daily[day, j, :, 1] = c.admitted
             daily[day, j, :, 2] = c.turned_away
             daily[day, j, :, 3] = child_min
+            short = np.zeros(H, dtype=np.int64)
             if c.breach_intervals:
                 breach_days[j] += 1
-                for lo, hi in c.breach_intervals:
+                for lo, hi, level in c.breach_intervals:
                     breach_min[j] += hi - lo
                     overlap = np.minimum(model.hour_edges[1:], hi) - np.maximum(
                         model.hour_edges[:-1], lo
                     )
                     breach_hour[j] += np.maximum(overlap, 0.0)
+                    short = np.where(overlap > 0, np.maximum(short, level), short)
+            short_hist[j, np.arange(H), np.minimum(short, SHORT_BINS - 1)] += 1
         if places_f.sum() > 0:
             hist_d[np.arange(B), _hist_index(district_bins / places_f.sum())] += 1
 
@@ -428,6 +437,7 @@ def run_replication(model: Model, replication: int) -> ReplicationResult:
         breach_min=breach_min,
         breach_days=breach_days,
         breach_by_hour=breach_hour,
+        short_by_hour=short_hist,
         daily=daily,
         caregivers_present=present_staff,
     )
