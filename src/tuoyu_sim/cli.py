@@ -212,14 +212,18 @@ def simulation_figures(
     summary: dict[str, Any], tabs: dict[str, Any], scenario: Any
 ) -> dict[str, Any]:
     """The PNG figures of a simulation run, by file stem."""
-    from tuoyu_sim.plots.simulation import group_curves, turn_away_by_facility, utilization_curve
+    from tuoyu_sim.plots.simulation import (
+        group_curves,
+        group_panels,
+        turn_away_by_facility,
+        utilization_curve,
+    )
 
     curves = tabs["curves"]
     figs: dict[str, Any] = {"utilization_district": utilization_curve(curves, "district", "all")}
     if any(r["scope"] == "group" for r in curves):
         figs["utilization_by_group"] = group_curves(curves)
-        for g in dict.fromkeys(r["key"] for r in curves if r["scope"] == "group"):
-            figs[f"utilization_group_{_safe(g)}"] = utilization_curve(curves, "group", g)
+        figs["utilization_group_panels"] = group_panels(curves)
     if len(scenario.facilities) <= 12:
         for f in scenario.facilities:
             figs[f"utilization_facility_{_safe(f.id)}"] = utilization_curve(

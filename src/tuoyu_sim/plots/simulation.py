@@ -218,3 +218,54 @@ def turn_away_by_facility(
     ax.set_xlabel(L["turn_away"])
     ax.set_title(L["title_turn"])
     return fig
+
+
+def group_panels(
+    rows: Sequence[Mapping[str, Any]], lang: str | None = None, cols: int = 4
+) -> Figure:
+    """Small multiples: children present by care type through the day, one panel per group.
+
+    Each panel's right axis reads the same curve as utilization (children / places).
+    """
+    lang = _lang(lang)
+    L = LABELS[lang]
+    sel = [r for r in rows if r["scope"] == "group"]
+    keys = list(dict.fromkeys(r["key"] for r in sel))
+    n = max(1, len(keys))
+    ncols = min(cols, n)
+    nrows = int(np.ceil(n / ncols))
+    fig = Figure(figsize=(3.2 * ncols, 2.4 * nrows + 0.8), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(nrows, ncols, sharex=True, squeeze=False)).ravel()
+    types: list[str] = []
+    for ax, g in zip(axes, keys, strict=False):
+        mine = [r for r in sel if r["key"] == g]
+        types = [t for t in dict.fromkeys(r["care_type"] for r in mine) if t != "all"]
+        x = np.array([r["minute"] for r in mine if r["care_type"] == "all"])
+        places = float(next((r["places"] for r in mine), 0) or 0) or 1.0
+        stack = [np.array([r["mean"] or 0.0 for r in mine if r["care_type"] == t]) for t in types]
+        if stack and x.size:
+            ax.stackplot(
+                x,
+                np.vstack(stack) / places,
+                colors=[TYPE_COLOURS.get(t, "#7f7f7f") for t in types],
+                alpha=0.85,
+            )
+            _hour_ticks(ax, x)
+        ax.set_title(
+            f"{g}（{int(places)}）" if lang == "zh" else f"{g} ({int(places)})", fontsize=9
+        )
+        ax.set_ylim(0, 1.0)
+        ax.tick_params(labelsize=7)
+    for ax in axes[len(keys) :]:
+        ax.set_visible(False)
+    handles = [
+        __import__("matplotlib").patches.Patch(
+            color=TYPE_COLOURS.get(t, "#7f7f7f"), label=type_label(t, lang)
+        )
+        for t in types
+    ]
+    fig.legend(handles=handles, loc="outside lower center", ncol=max(1, len(handles)), fontsize=8)
+    fig.suptitle(
+        L["by_group"] + ("（在园幼儿 / 托位）" if lang == "zh" else " (children / places)")
+    )
+    return fig
