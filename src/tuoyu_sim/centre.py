@@ -76,6 +76,7 @@ class Centre:
         "env",
         "free_res",
         "free_shared",
+        "last_drop",
         "log",
         "needed",
         "on_shift",
@@ -84,6 +85,7 @@ class Centre:
         "redirected_in",
         "redirected_out",
         "redirector",
+        "schedule",
         "spec",
         "turned_away",
     )
@@ -117,12 +119,15 @@ class Centre:
         self.turned_away = [0] * n_types
         self.log: list[tuple[float, int, int]] = []
         self.redirector = redirector
+        self.schedule: list[tuple[float, int]] = []
+        self.last_drop = -1.0
 
     # -- staff -------------------------------------------------------------
 
     def start_shifts(self, on_duty: Sequence[int]) -> None:
         """Schedule today's shifts; ``on_duty[i]`` caregivers of shift i came in."""
         env = self.env
+        changes: list[tuple[float, int]] = []
         for (start, end, _), n in zip(self.spec.shifts, on_duty, strict=True):
             if n == 0 or end <= env.now or start >= self.close:
                 continue
@@ -130,8 +135,17 @@ class Centre:
                 self.on_shift += n
             else:
                 env.timeout(start - env.now, n).callbacks.append(self._shift_change)
+                changes.append((start, n))
             if end < self.close:
                 env.timeout(end - env.now, -n).callbacks.append(self._shift_change)
+                changes.append((end, -n))
+        # caregivers on shift after each change today, to look ahead at admission
+        level = self.on_shift
+        for t, delta in sorted(changes):
+            level += delta
+            self.schedule.append((t, level))
+            if delta < 0:
+                self.last_drop = t
 
     def _shift_change(self, event: simpy.Event) -> None:
         self.on_shift += event._value
@@ -188,8 +202,23 @@ class Centre:
 
     # -- walk-ins --------------------------------------------------------------
 
+    def _fewest_on_shift(self, now: float, until: float) -> int:
+        """The fewest caregivers on shift between ``now`` and ``until``."""
+        fewest = self.on_shift
+        for t, level in self.schedule:
+            if t >= until:
+                break
+            if t > now and level < fewest:
+                fewest = level
+        return fewest
+
     def try_admit(self, k: int, age: int, stay: float) -> bool:
-        """Admit a walk-in of care type ``k`` if a place and caregivers allow."""
+        """Admit a walk-in of care type ``k`` if a place and caregivers allow.
+
+        The caregivers on shift must meet the ratios with this child added, now
+        and until the child is collected (parents book a drop-in or hourly block,
+        so the centre knows when a shift change would leave it short).
+        """
         res = self.free_res[k]
         if res is not None and res[age] > 0:
             pool = k
@@ -201,17 +230,21 @@ class Centre:
         add = 1 if p % self.ratios[age] == 0 else 0
         if self.needed + add > self.on_shift:
             return False
+        env = self.env
+        now = env._now
+        left = self.close - now
+        if stay > left:
+            stay = left
+        if now < self.last_drop and self.needed + add > self._fewest_on_shift(now, now + stay):
+            return False
         if pool < 0:
             self.free_shared[age] -= 1
         else:
             res[age] -= 1  # type: ignore[index]
         self.present[age] = p + 1
         self.needed += add
-        env = self.env
-        now = env._now
         self.log.append((now, k, 1))
-        left = self.close - now
-        env.timeout(stay if stay < left else left, (k, age, pool)).callbacks.append(self._leaves)
+        env.timeout(stay, (k, age, pool)).callbacks.append(self._leaves)
         return True
 
     def walk_in(self, k: int, age: int, stay: float) -> None:

@@ -99,15 +99,42 @@ Share = Annotated[float, Field(ge=0, le=1)]
 Ident = Annotated[str, Field(min_length=1, max_length=200)]
 
 
+class _CrossProblems(ValueError):
+    """Problems found across sections, each with its own key path."""
+
+    def __init__(self, problems: list[tuple[str, Any, str]]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(p[2] for p in problems))
+
+
+def _bad(path: str, value: Any, allowed: str) -> _CrossProblems:
+    """A problem at ``path`` relative to the section being validated."""
+    return _CrossProblems([(path, value, allowed)])
+
+
 class Strict(BaseModel):
     """Base of every scenario section: unknown keys are errors; values are frozen."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
+def _parse_profile(value: Any) -> Any:
+    """``"flat"`` or a list of hourly weights ≥ 0; one clear message otherwise."""
+    if value == "flat":
+        return value
+    if isinstance(value, list | tuple):
+        for i, w in enumerate(value):
+            ok = isinstance(w, int | float) and not isinstance(w, bool) and math.isfinite(w)
+            if not ok or w < 0:
+                raise _bad(f"[{i}]", w, "an hourly weight: a finite number ≥ 0")
+        return tuple(float(w) for w in value)
+    raise ValueError('"flat", or a list of relative hourly weights over the window')
+
+
 def _check_window(window: tuple[float, float] | None, what: str) -> None:
     if window is not None and window[1] <= window[0]:
-        raise ValueError(f"{what} must end after it starts")
+        shown = [format_clock(window[0]), format_clock(window[1])]
+        raise _bad(what, shown, "must end after it starts")
 
 
 class Simulation(Strict):
@@ -123,8 +150,8 @@ class Simulation(Strict):
     @model_validator(mode="after")
     def _close_after_open(self) -> Simulation:
         if self.close <= self.open:
-            raise ValueError(
-                f"close ({format_clock(self.close)}) must be after open ({format_clock(self.open)})"
+            raise _bad(
+                "close", format_clock(self.close), f"must be after open ({format_clock(self.open)})"
             )
         return self
 
@@ -156,9 +183,13 @@ class Geography(Strict):
     @model_validator(mode="after")
     def _matrix_needs_file(self) -> Geography:
         if self.distance == "matrix" and not self.matrix_csv:
-            raise ValueError('distance = "matrix" needs matrix_csv = "file.csv"')
+            raise _bad("matrix_csv", None, 'distance = "matrix" needs matrix_csv = "file.csv"')
         if self.cutoff_m is not None and self.cutoff_m < self.service_radius_m:
-            raise ValueError("cutoff_m must be at least service_radius_m")
+            raise _bad(
+                "cutoff_m",
+                self.cutoff_m,
+                f"at least service_radius_m ({self.service_radius_m:g})",
+            )
         return self
 
     @property
@@ -216,23 +247,25 @@ class Stay(Strict):
         }
         missing = [k for k in need[self.dist] if getattr(self, k) is None]
         if missing:
-            raise ValueError(f'dist = "{self.dist}" needs {", ".join(missing)}')
+            raise _bad(missing[0], None, f'dist = "{self.dist}" needs {", ".join(missing)}')
         extra = [
             k
             for k in ("mean_hours", "sd_hours", "min_hours", "max_hours")
             if getattr(self, k) is not None and k not in allowed[self.dist]
         ]
         if extra:
-            raise ValueError(
+            raise _bad(
+                extra[0],
+                getattr(self, extra[0]),
                 f'dist = "{self.dist}" takes only {", ".join(allowed[self.dist])}; '
-                f"remove {', '.join(extra)}"
+                f"remove {', '.join(extra)}",
             )
         lo = self.min_hours if self.min_hours is not None else 0.0
         hi = self.max_hours if self.max_hours is not None else 24.0
         if self.dist in ("uniform", "normal") and hi <= lo:
-            raise ValueError("max_hours must be greater than min_hours")
+            raise _bad("max_hours", self.max_hours, f"greater than min_hours ({lo:g})")
         if self.dist == "lognormal" and self.sd_hours == 0:
-            raise ValueError('dist = "lognormal" needs sd_hours > 0 (use "fixed" for no spread)')
+            raise _bad("sd_hours", 0, 'dist = "lognormal" needs sd_hours > 0 (use "fixed")')
         return self
 
 
@@ -246,7 +279,11 @@ class Session(Strict):
     def _order(self) -> Session:
         _check_window(self.window, "window")
         if self.until <= self.window[0]:
-            raise ValueError("until must be after the session's arrival window starts")
+            raise _bad(
+                "until",
+                format_clock(self.until),
+                f"after the session's window starts ({format_clock(self.window[0])})",
+            )
         return self
 
 
@@ -255,7 +292,9 @@ class CareType(Strict):
 
     mode: Literal["walk_in", "enrolled"]
     window: Window | None = None
-    profile: Literal["flat"] | tuple[Annotated[float, Field(ge=0)], ...] = "flat"
+    profile: Annotated[Literal["flat"] | tuple[float, ...], BeforeValidator(_parse_profile)] = (
+        "flat"
+    )
     stay: Stay
     attendance: Share = 1.0
     redirect: bool = False
@@ -268,26 +307,28 @@ class CareType(Strict):
         _check_window(self.window, "window")
         if isinstance(self.profile, tuple):
             if not self.profile:
-                raise ValueError("profile needs at least one hourly weight")
+                raise _bad("profile", [], "at least one hourly weight")
             if sum(self.profile) <= 0:
-                raise ValueError("profile weights must not all be zero")
+                raise _bad("profile", list(self.profile), "weights must not all be zero")
         if self.mode == "walk_in":
             bad = [k for k in ("sessions", "until", "place_share") if getattr(self, k) is not None]
             if self.attendance != 1.0:
                 bad.append("attendance")
             if bad:
-                raise ValueError(f'{", ".join(bad)} apply to mode = "enrolled" only')
+                raise _bad(bad[0], getattr(self, bad[0]), 'applies to mode = "enrolled" only')
         else:
             if self.redirect:
-                raise ValueError('redirect applies to mode = "walk_in" only')
+                raise _bad("redirect", True, 'applies to mode = "walk_in" only')
             if self.sessions is not None and self.window is not None:
-                raise ValueError("give either window or sessions, not both")
+                raise _bad("sessions", "...", "give either window or sessions, not both")
             if self.sessions is not None:
-                for a, b in zip(self.sessions, self.sessions[1:], strict=False):
+                for n, (a, b) in enumerate(zip(self.sessions, self.sessions[1:], strict=False)):
                     if b.window[0] < a.until:
-                        raise ValueError(
-                            "sessions must not overlap: a session's until must not be "
-                            "after the next session's window starts"
+                        raise _bad(
+                            f"sessions[{n}].until",
+                            format_clock(a.until),
+                            "sessions must not overlap: at most the next session's window "
+                            f"start ({format_clock(b.window[0])})",
                         )
         return self
 
@@ -302,7 +343,7 @@ class ShiftSpec(Strict):
     @model_validator(mode="after")
     def _order(self) -> ShiftSpec:
         if self.end <= self.start:
-            raise ValueError("end must be after start")
+            raise _bad("end", format_clock(self.end), f"after start ({format_clock(self.start)})")
         return self
 
 
@@ -320,10 +361,14 @@ class StaffPolicy(Strict):
         _check_window(self.shift, "shift")
         if self.shifts is not None:
             if not self.shifts:
-                raise ValueError("shifts, when given, needs at least one shift")
+                raise _bad("shifts", {}, "at least one shift when given")
             total = sum(s.share for s in self.shifts.values())
             if abs(total - 1.0) > 1e-6:
-                raise ValueError(f"shift shares must add up to 1 (they add up to {total:g})")
+                raise _bad(
+                    "shifts",
+                    {k: v.share for k, v in self.shifts.items()},
+                    f"shares must add up to 1 (they add up to {total:g})",
+                )
         return self
 
 
@@ -380,9 +425,9 @@ class Located(Strict):
         xy = (self.x_m is not None, self.y_m is not None)
         ll = (self.lon is not None, self.lat is not None)
         if xy[0] != xy[1]:
-            raise ValueError("give both x_m and y_m")
+            raise _bad("x_m" if self.x_m is None else "y_m", None, "give both x_m and y_m")
         if ll[0] != ll[1]:
-            raise ValueError("give both lon and lat")
+            raise _bad("lon" if self.lon is None else "lat", None, "give both lon and lat")
         return self
 
 
@@ -398,7 +443,7 @@ class Community(Located):
     @model_validator(mode="after")
     def _children(self) -> Community:
         if self.children_under3 is None and self.births_per_1000 is None:
-            raise ValueError("give children_under3, or births_per_1000 to derive it")
+            raise _bad("children_under3", None, "give children_under3, or births_per_1000")
         return self
 
     @field_validator("age_mix")
@@ -718,14 +763,6 @@ class Scenario(Strict):
         return new
 
 
-class _CrossProblems(ValueError):
-    """Problems found across sections, each with its own key path."""
-
-    def __init__(self, problems: list[tuple[str, Any, str]]) -> None:
-        self.problems = problems
-        super().__init__("; ".join(p[2] for p in problems))
-
-
 def _one_of(what: str, allowed: set[str]) -> str:
     if not allowed:
         return f"{what}; none is defined"
@@ -874,8 +911,12 @@ def validate_data(
         for err in exc.errors():
             ctx_err = (err.get("ctx") or {}).get("error")
             if isinstance(ctx_err, _CrossProblems):
+                prefix = format_loc(_clean_loc(err["loc"])) if err["loc"] else ""
                 for path, value, allowed in ctx_err.problems:
-                    problems.append(_line(label, path, value, allowed, origins))
+                    full = (
+                        f"{prefix}.{path}" if prefix and not path.startswith("[") else prefix + path
+                    )
+                    problems.append(_line(label, full, value, allowed, origins))
                 continue
             loc = _clean_loc(err["loc"])
             value = err.get("input")
