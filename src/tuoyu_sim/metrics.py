@@ -26,12 +26,19 @@ from tuoyu_sim import __version__
 from tuoyu_sim.scenario import CARE_TYPE_NAMES_ZH, format_clock
 from tuoyu_sim.simulate import COUNTS, HIST_BINS, SimulationResult
 
+SHARE = (0.0, 1.0)
+"""Bounds of a share (utilization, turn-away rate, breach-day share)."""
 
-def ci95(values: Sequence[float] | np.ndarray) -> dict[str, Any]:
+
+def ci95(
+    values: Sequence[float] | np.ndarray, bounds: tuple[float, float] | None = None
+) -> dict[str, Any]:
     """Mean and 95% Student-t interval over replications (NaN values are left out).
 
     With fewer than two values the interval is ``null``: one replication says
-    nothing about its own spread.
+    nothing about its own spread. ``bounds`` clips the interval to the range the
+    figure can take (a share lies in [0, 1]); the t-interval of a share near 0 or
+    1 would otherwise reach past it.
     """
     v = np.asarray(values, dtype=float)
     v = v[np.isfinite(v)]
@@ -41,7 +48,10 @@ def ci95(values: Sequence[float] | np.ndarray) -> dict[str, Any]:
     if v.size < 2:
         return {"mean": mean, "ci95": None, "n": int(v.size)}
     half = float(stats.t.ppf(0.975, v.size - 1) * v.std(ddof=1) / math.sqrt(v.size))
-    return {"mean": mean, "ci95": [mean - half, mean + half], "n": int(v.size)}
+    lo, hi = mean - half, mean + half
+    if bounds is not None:
+        lo, hi = max(lo, bounds[0]), min(hi, bounds[1])
+    return {"mean": mean, "ci95": [lo, hi], "n": int(v.size)}
 
 
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
@@ -142,7 +152,7 @@ def summarize(result: SimulationResult, extra: dict[str, Any] | None = None) -> 
             "mode": sc.care_types[t].mode,
             **row,
             "enrolled": int(sum(fd.enrolled[k].sum() for fd in plan.facilities)),
-            "turn_away_rate": ci95(fig.type_turn_away[:, k])
+            "turn_away_rate": ci95(fig.type_turn_away[:, k], SHARE)
             if sc.care_types[t].mode == "walk_in"
             else ci95(np.zeros(len(result.replications))),
             "mean_occupancy": ci95(fig.type_occupancy[:, k]),
@@ -159,10 +169,10 @@ def summarize(result: SimulationResult, extra: dict[str, Any] | None = None) -> 
                 "places_by_age": {a: int(f.places.get(a, 0)) for a in plan.ages},
                 "enrolled": int(enrolled[j]),
                 "waitlist": int(plan.facilities[j].waitlist),
-                "utilization": ci95(fig.utilization[:, j]),
+                "utilization": ci95(fig.utilization[:, j], SHARE),
                 "mean_occupancy": ci95(fig.mean_occupancy[:, j]),
-                "turn_away_rate": ci95(fig.turn_away[:, j]),
-                "breach_day_share": ci95(fig.breach_share[:, j]),
+                "turn_away_rate": ci95(fig.turn_away[:, j], SHARE),
+                "breach_day_share": ci95(fig.breach_share[:, j], SHARE),
                 "breach_minutes_per_day": ci95(fig.breach_min[:, j] / fig.days),
                 "walk_in_arrivals": int(totals[j, walk, 0].sum()),
                 "walk_in_turned_away": int(totals[j, walk, 3].sum()),
@@ -203,10 +213,12 @@ def summarize(result: SimulationResult, extra: dict[str, Any] | None = None) -> 
             "waitlist": int(sum(fd.waitlist for fd in plan.facilities)),
             "unreached_enrolled": plan.unreached_enrolled,
             "unreached_walk_in_per_day": plan.unreached_walk_in_per_day,
-            "utilization": ci95(fig.district_utilization),
+            "utilization": ci95(fig.district_utilization, SHARE),
             "mean_occupancy": ci95(fig.mean_occupancy.sum(axis=1)),
-            "turn_away_rate": ci95(fig.district_turn_away),
-            "breach_day_share": ci95(fig.breach_share.mean(axis=1) if fig.places.size else []),
+            "turn_away_rate": ci95(fig.district_turn_away, SHARE),
+            "breach_day_share": ci95(
+                fig.breach_share.mean(axis=1) if fig.places.size else [], SHARE
+            ),
             "facilities_short_of_health_staff": sum(1 for h in health if h["short"]),
         },
         "care_types": care_types,

@@ -21,12 +21,19 @@ from typing import Any
 from tuoyu_sim.errors import UserError
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically (temporary file, fsync, rename)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; results are meant to be shared
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
@@ -82,6 +89,8 @@ def write_csv(
 
 
 def _cell(value: Any) -> Any:
+    if hasattr(value, "item") and callable(value.item):  # numpy scalars
+        value = value.item()
     if isinstance(value, float):
         return "" if not math.isfinite(value) else repr(round(value, 10))
     return value

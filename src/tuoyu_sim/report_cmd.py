@@ -1,0 +1,30 @@
+"""``tuoyu-sim report DIR [--lang zh|en] [--out FILE]``: the HTML report of a results folder.
+
+Plugged into :mod:`tuoyu_sim.cli` by name. The report is one self-contained
+file (default ``DIR/report.html``), written atomically; a folder that is not a
+results folder is a :class:`~tuoyu_sim.errors.UserError` and nothing is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from tuoyu_sim.report import LANGS, write_report
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``tuoyu-sim report``."""
+    parser.add_argument(
+        "dir", metavar="DIR", help="results folder of simulate, optimize, plan or sweep"
+    )
+    parser.add_argument(
+        "--lang", choices=LANGS, default="zh", help="language of the report (default: zh, Chinese)"
+    )
+    parser.add_argument("--out", metavar="FILE", help="report file (default: DIR/report.html)")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Write the report; print its path."""
+    path = write_report(args.dir, lang=args.lang, out=args.out)
+    print(f"report written to {path}")
+    return 0
