@@ -250,7 +250,7 @@ def build(rng: np.random.Generator) -> tuple[list[dict], list[dict], list[dict]]
         "staff.nursery": 2,
         "staff.health": 1,
         "area_m2": 500,
-        "shifts.early": 2,
+        "shifts.day": 2,
         "shifts.late": 1,
     }
     facilities.append(ruyituo)
@@ -260,9 +260,15 @@ def build(rng: np.random.Generator) -> tuple[list[dict], list[dict], list[dict]]
         counters[d.key] = counters.get(d.key, 0) + 1
         by_class = largest_remainder(int(total), np.array(list(PLACE_MIX[setting].values())))
         places = dict(zip(PLACE_MIX[setting], (int(v) for v in by_class), strict=True))
-        direct = sum(math.ceil(n / RATIO[a]) for a, n in places.items())
+        # the day shift alone meets the ratios for a full house with about 10% cover
+        # for absence (assumption: centres staff to the national ratios at the
+        # morning peak); the late shift adds about a quarter more for extended
+        # care to 19:00 and midday cover
+        full_house = sum(math.ceil(n / RATIO[a]) for a, n in places.items())
+        day = math.ceil(1.1 * full_house)  # about 10% cover for absent caregivers
+        late = max(1, round(0.25 * full_house))
+        direct = day + late
         teacher = max(1, round(0.4 * direct))
-        late = max(1, round(0.4 * direct))
         area = math.ceil(total * AREA_M2_PER_CHILD * rng.uniform(1.3, 2.0) / 10.0) * 10
         row = {
             "id": f"F_{d.key}{counters[d.key]:02d}",
@@ -275,7 +281,7 @@ def build(rng: np.random.Generator) -> tuple[list[dict], list[dict], list[dict]]
             "staff.nursery": direct - teacher,
             "staff.health": 1,
             "area_m2": area,
-            "shifts.early": direct - late,
+            "shifts.day": day,
             "shifts.late": late,
         }
         # a few larger urban centres keep some drop-in places
@@ -359,7 +365,7 @@ FACILITY_COLUMNS = [
     "staff.nursery",
     "staff.health",
     "area_m2",
-    "shifts.early",
+    "shifts.day",
     "shifts.late",
 ]
 SITE_COLUMNS = ["id", "name", "group", "x_m", "y_m", "max_places", "area_m2", "fixed_cost_cny"]
