@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 from tuoyu_sim.geography import pairs_within
 from tuoyu_sim.scenario import CARE_TYPES, CareType, Scenario, Stay
@@ -73,7 +74,9 @@ class TruncatedNormal(StayDistribution):
     lo_minutes: float
     hi_minutes: float
 
-    def _dist(self) -> stats.rv_continuous:
+    def _dist(self) -> Any:
+        from scipy import stats  # lazy: importing scipy.stats costs ~0.5 s
+
         if self.sd_minutes == 0:
             return stats.uniform(self.mu_minutes, 0.0)  # degenerate; handled below
         a = (self.lo_minutes - self.mu_minutes) / self.sd_minutes
@@ -93,7 +96,18 @@ class TruncatedNormal(StayDistribution):
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         if self.sd_minutes == 0:
             return np.full(n, self.mean_minutes)
-        return np.asarray(self._dist().ppf(rng.random(n)), dtype=float)
+        # inversion with special functions: the frozen scipy distribution costs
+        # ~0.75 ms to build and ~0.25 ms per ppf call, this ~2 us
+        a = (self.lo_minutes - self.mu_minutes) / self.sd_minutes
+        b = (self.hi_minutes - self.mu_minutes) / self.sd_minutes
+        u = rng.random(n)
+        if a > 0.0:  # interval in the upper tail: work with the mirror image
+            pa, pb = special.ndtr(-b), special.ndtr(-a)
+            z = -special.ndtri(pb - u * (pb - pa))
+        else:
+            pa, pb = special.ndtr(a), special.ndtr(b)
+            z = special.ndtri(pa + u * (pb - pa))
+        return self.mu_minutes + self.sd_minutes * np.clip(z, a, b)
 
 
 @dataclass(frozen=True)

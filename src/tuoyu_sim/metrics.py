@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from scipy import stats
+from scipy.special import stdtrit
 
 from tuoyu_sim import __version__
 from tuoyu_sim.scenario import CARE_TYPE_NAMES_ZH, format_clock
@@ -47,7 +47,7 @@ def ci95(
     mean = float(v.mean())
     if v.size < 2:
         return {"mean": mean, "ci95": None, "n": int(v.size)}
-    half = float(stats.t.ppf(0.975, v.size - 1) * v.std(ddof=1) / math.sqrt(v.size))
+    half = float(stdtrit(v.size - 1, 0.975) * v.std(ddof=1) / math.sqrt(v.size))
     lo, hi = mean - half, mean + half
     if bounds is not None:
         lo, hi = max(lo, bounds[0]), min(hi, bounds[1])

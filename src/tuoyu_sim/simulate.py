@@ -17,6 +17,7 @@ import os
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from itertools import chain
 
 import numpy as np
 import simpy
@@ -198,24 +199,36 @@ def _integrate(log: list[tuple[float, int, int]], n_types: int, edges: np.ndarra
     """Child-minutes by care type between consecutive ``edges`` (K, len(edges) - 1)."""
     if not log:
         return np.zeros((n_types, edges.size - 1))
-    arr = np.array(log)
+    arr = np.fromiter(chain.from_iterable(log), dtype=float, count=3 * len(log)).reshape(-1, 3)
     t = arr[:, 0]
-    k = arr[:, 1].astype(np.int64)
-    onehot = np.zeros((t.size, n_types))
-    onehot[np.arange(t.size), k] = arr[:, 2]
-    n = np.cumsum(onehot, axis=0)
-    area = np.vstack([np.zeros((1, n_types)), np.cumsum(n[:-1] * np.diff(t)[:, None], axis=0)])
+    if n_types == 1:
+        n = np.cumsum(arr[:, 2:3], axis=0)
+    else:
+        onehot = np.zeros((t.size, n_types))
+        onehot[np.arange(t.size), arr[:, 1].astype(np.int64)] = arr[:, 2]
+        n = np.cumsum(onehot, axis=0)
+    area = np.empty_like(n)
+    area[0] = 0.0
+    np.cumsum(n[:-1] * np.diff(t)[:, None], axis=0, out=area[1:])
     j = np.searchsorted(t, edges, side="right") - 1
-    at = np.where(
-        (j >= 0)[:, None],
-        area[np.maximum(j, 0)] + n[np.maximum(j, 0)] * (edges - t[np.maximum(j, 0)])[:, None],
-        0.0,
-    )
+    jj = np.maximum(j, 0)
+    at = area[jj] + n[jj] * (edges - t[jj])[:, None]
+    at[j < 0] = 0.0
     return np.diff(at, axis=0).T
 
 
-def _hist_index(util: np.ndarray) -> np.ndarray:
-    return np.minimum((np.nan_to_num(util) / 0.025).astype(np.int64), HIST_BINS - 1)
+_DAILY_ROWS = np.array([0, 1, 3])
+
+
+def _hist_index_finite(util: np.ndarray) -> np.ndarray:
+    """Histogram bin of each utilization (finite, ≥ 0).
+
+    The small nudge keeps an exact multiple of 0.025 in its own bin whatever the
+    last bit of floating-point rounding.
+    """
+    idx = (util / 0.025 + 1e-9).astype(np.int64)
+    np.minimum(idx, HIST_BINS - 1, out=idx)
+    return idx
 
 
 class _Redirects:
@@ -311,6 +324,10 @@ def run_replication(model: Model, replication: int) -> ReplicationResult:
     attendance = np.array([p.attendance if p else 1.0 for p in model.patterns])
     redirector = _Redirects(plan, g_redir)
 
+    range_b = np.arange(B)
+    range_h = np.arange(H)
+    no_breach = np.zeros(F, dtype=np.int64)
+    places_total = float(places_f.sum())
     for day in range(days):
         env = simpy.Environment(initial_time=open_)
         centres: list[Centre] = []
@@ -378,7 +395,10 @@ def run_replication(model: Model, replication: int) -> ReplicationResult:
                 n_new = sum(p.size for p in t_parts) - n_before
                 if n_new:
                     s_parts.append(model.stays[k].sample(g_wstay[j], n_new))
-            if t_parts:
+            if len(t_parts) == 1 and t_parts[0].size:
+                # one (type, age) stream: already sorted by ArrivalProfile.sample
+                ArrivalChain(c, t_parts[0], k_parts[0], a_parts[0], s_parts[0]).start()
+            elif t_parts:
                 times = np.concatenate(t_parts)
                 if times.size:
                     order = np.argsort(times, kind="stable")
@@ -395,11 +415,11 @@ def run_replication(model: Model, replication: int) -> ReplicationResult:
         district_bins = np.zeros(B)
         for j, c in enumerate(centres):
             c.end_day()
-            counts[j, :, 0] += c.arrivals
-            counts[j, :, 1] += c.admitted
-            counts[j, :, 2] += c.redirected_out
-            counts[j, :, 3] += c.turned_away
-            counts[j, :, 4] += c.redirected_in
+            day_counts = np.array(
+                (c.arrivals, c.admitted, c.redirected_out, c.turned_away, c.redirected_in),
+                dtype=np.int64,
+            )
+            counts[j] += day_counts.T
             by_step = _integrate(c.log, K, model.curve_edges)
             child_min = by_step.sum(axis=1)
             occupancy[j] += child_min
@@ -408,13 +428,12 @@ def run_replication(model: Model, replication: int) -> ReplicationResult:
             total_step = mean_step.sum(axis=0)
             district_bins += total_step
             if places_f[j] > 0:
-                hist_f[j, np.arange(B), _hist_index(total_step / places_f[j])] += 1
-            daily[day, j, :, 0] = c.arrivals
-            daily[day, j, :, 1] = c.admitted
-            daily[day, j, :, 2] = c.turned_away
-            daily[day, j, :, 3] = child_min
-            short = np.zeros(H, dtype=np.int64)
+                hist_f[j, range_b, _hist_index_finite(total_step / places_f[j])] += 1
+            row = daily[day, j]
+            row[:, :3] = day_counts[_DAILY_ROWS].T
+            row[:, 3] = child_min
             if c.breach_intervals:
+                short = np.zeros(H, dtype=np.int64)
                 breach_days[j] += 1
                 for lo, hi, level in c.breach_intervals:
                     breach_min[j] += hi - lo
@@ -423,10 +442,13 @@ def run_replication(model: Model, replication: int) -> ReplicationResult:
                     )
                     breach_hour[j] += np.maximum(overlap, 0.0)
                     short = np.where(overlap > 0, np.maximum(short, level), short)
-            short_hist[j, np.arange(H), np.minimum(short, SHORT_BINS - 1)] += 1
-        if places_f.sum() > 0:
-            hist_d[np.arange(B), _hist_index(district_bins / places_f.sum())] += 1
+                short_hist[j, range_h, np.minimum(short, SHORT_BINS - 1)] += 1
+            else:
+                no_breach[j] += 1
+        if places_total > 0:
+            hist_d[range_b, _hist_index_finite(district_bins / places_total)] += 1
 
+    short_hist[:, :, 0] += no_breach[:, None]
     return ReplicationResult(
         replication=replication,
         counts=counts,
