@@ -135,8 +135,8 @@ def instrumented(monkeypatch: pytest.MonkeyPatch) -> Violations:
     """Wrap Centre's state changes so every event is checked."""
     seen = Violations()
     cls = centre_mod.Centre
-    orig_try, orig_enrol, orig_leave, orig_shift = (
-        cls.try_admit, cls._enrolled_arrives, cls._leaves, cls._shift_change,
+    orig_try, orig_enrol, orig_depart, orig_shift = (
+        cls.try_admit, cls._enrolled_arrives, cls._depart, cls._shift_change,
     )
 
     def try_admit(self: Any, k: int, age: int, stay: float) -> bool:
@@ -155,8 +155,8 @@ def instrumented(monkeypatch: pytest.MonkeyPatch) -> Violations:
         orig_enrol(self, event)
         seen.check(self, "enrolled arrival")
 
-    def leaves(self: Any, event: Any) -> None:
-        orig_leave(self, event)
+    def depart(self: Any, t: float, k: int, age: int, pool: int) -> None:
+        orig_depart(self, t, k, age, pool)
         seen.check(self, "departure")
 
     def shift(self: Any, event: Any) -> None:
@@ -165,7 +165,7 @@ def instrumented(monkeypatch: pytest.MonkeyPatch) -> Violations:
 
     monkeypatch.setattr(cls, "try_admit", try_admit)
     monkeypatch.setattr(cls, "_enrolled_arrives", enrolled)
-    monkeypatch.setattr(cls, "_leaves", leaves)
+    monkeypatch.setattr(cls, "_depart", depart)
     monkeypatch.setattr(cls, "_shift_change", shift)
     return seen
 

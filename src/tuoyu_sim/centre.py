@@ -13,15 +13,21 @@ date incrementally. A walk-in is admitted only if a place of its class is free
 enrolled child is always admitted, and a shortfall is a *ratio breach*, timed
 to the minute.
 
-All events are SimPy timeouts with callbacks (no generator per child): one
-chain of arrival timeouts per facility, one departure timeout per admitted
-child, and shift changes. Clock: minutes after midnight.
+SimPy drives the day: arrivals (one chain of timeouts per facility, only the
+next arrival on the queue), enrolled arrivals and shift changes are SimPy
+timeouts with callbacks (no generator per child). A child's departure time is
+known when it is admitted, so departures wait in the facility's own heap
+(``due``) and are applied, in time order and at their own times, before the
+facility handles its next event. That is exact — no decision at time t depends
+on a departure after t — and it spares the event queue one timeout per child.
+Clock: minutes after midnight.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from heapq import heappop, heappush
 
 import numpy as np
 import simpy
@@ -73,6 +79,7 @@ class Centre:
         "breach_level",
         "breach_since",
         "close",
+        "due",
         "env",
         "free_res",
         "free_shared",
@@ -121,6 +128,8 @@ class Centre:
         self.redirector = redirector
         self.schedule: list[tuple[float, int]] = []
         self.last_drop = -1.0
+        self.due: list[tuple[float, int, int, int]] = []
+        """Departures to come: (time, care type, age class, place pool)."""
 
     # -- staff -------------------------------------------------------------
 
@@ -148,6 +157,9 @@ class Centre:
                 self.last_drop = t
 
     def _shift_change(self, event: simpy.Event) -> None:
+        now = self.env._now
+        if self.due and self.due[0][0] <= now:
+            self._drain(now)
         self.on_shift += event._value
         self._check_breach()
 
@@ -167,7 +179,8 @@ class Centre:
         self.breach_level = 0
 
     def end_day(self) -> None:
-        """Close an open breach interval at closing time."""
+        """Apply the last departures and close an open breach interval at closing time."""
+        self._drain(self.close)
         if self.breach_since >= 0:
             self._end_breach(self.close)
 
@@ -185,8 +198,9 @@ class Centre:
 
     def _enrolled_arrives(self, event: simpy.Event) -> None:
         depart, k, age, releases = event._value
-        env = self.env
-        now = env._now
+        now = self.env._now
+        if self.due and self.due[0][0] <= now:
+            self._drain(now)
         self.arrivals[k] += 1
         self.admitted[k] += 1
         p = self.present[age]
@@ -196,9 +210,7 @@ class Centre:
         self.log.append((now, k, 1))
         if self.needed > self.on_shift:
             self._check_breach()
-        env.timeout(max(depart - now, 0.0), (k, age, -2 if releases else -3)).callbacks.append(
-            self._leaves
-        )
+        heappush(self.due, (depart if depart > now else now, k, age, -2 if releases else -3))
 
     # -- walk-ins --------------------------------------------------------------
 
@@ -219,6 +231,10 @@ class Centre:
         and until the child is collected (parents book a drop-in or hourly block,
         so the centre knows when a shift change would leave it short).
         """
+        now = self.env._now
+        due = self.due
+        if due and due[0][0] <= now:
+            self._drain(now)
         res = self.free_res[k]
         if res is not None and res[age] > 0:
             pool = k
@@ -230,8 +246,6 @@ class Centre:
         add = 1 if p % self.ratios[age] == 0 else 0
         if self.needed + add > self.on_shift:
             return False
-        env = self.env
-        now = env._now
         left = self.close - now
         if stay > left:
             stay = left
@@ -244,7 +258,7 @@ class Centre:
         self.present[age] = p + 1
         self.needed += add
         self.log.append((now, k, 1))
-        env.timeout(stay, (k, age, pool)).callbacks.append(self._leaves)
+        heappush(due, (now + stay, k, age, pool))
         return True
 
     def walk_in(self, k: int, age: int, stay: float) -> None:
@@ -263,8 +277,19 @@ class Centre:
 
     # -- departures ------------------------------------------------------------
 
-    def _leaves(self, event: simpy.Event) -> None:
-        k, age, pool = event._value
+    def _drain(self, now: float) -> None:
+        """Apply, in time order, every departure due at or before ``now``."""
+        due = self.due
+        while due and due[0][0] <= now:
+            t, k, age, pool = heappop(due)
+            self._depart(t, k, age, pool)
+
+    def _depart(self, t: float, k: int, age: int, pool: int) -> None:
+        """A child leaves at time ``t``; its place returns to the pool it came from.
+
+        ``pool``: a walk-in type's reserved pool (≥ 0), the shared pool (-1), an
+        enrolled child whose slot is released (-2) or not yet (-3).
+        """
         p = self.present[age] - 1
         self.present[age] = p
         if p % self.ratios[age] == 0:
@@ -272,10 +297,12 @@ class Centre:
         if pool == -1 or pool == -2:  # shared walk-in place, or an enrolled slot released
             self.free_shared[age] += 1
         elif pool >= 0:
-            self.free_res[pool][age] += 1
-        self.log.append((self.env._now, k, -1))
+            reserved = self.free_res[pool]
+            assert reserved is not None
+            reserved[age] += 1
+        self.log.append((t, k, -1))
         if self.breach_since >= 0 and self.needed <= self.on_shift:
-            self._end_breach(self.env._now)
+            self._end_breach(t)
 
 
 class ArrivalChain:

@@ -130,12 +130,18 @@ def facility_health(result: SimulationResult) -> list[dict[str, Any]]:
     return out
 
 
+def _version(package: str) -> str:
+    """An installed package's version, without importing it."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return "not installed"
+
+
 def summarize(result: SimulationResult, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """The ``summary.json`` of ``simulate``: every headline figure, machine-readable."""
-    import pulp
-    import scipy
-    import simpy
-
     sc = result.scenario
     model = result.model
     plan = model.plan
@@ -197,10 +203,7 @@ def summarize(result: SimulationResult, extra: dict[str, Any] | None = None) -> 
         "versions": {
             "tuoyu_sim": __version__,
             "python": platform.python_version(),
-            "simpy": simpy.__version__,
-            "numpy": np.__version__,
-            "scipy": scipy.__version__,
-            "pulp": pulp.__version__,
+            **{name: _version(name) for name in ("simpy", "numpy", "scipy", "pulp")},
         },
         "district": {
             "population": sc.population,
