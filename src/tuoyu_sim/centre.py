@@ -266,7 +266,12 @@ class Centre:
         self.arrivals[k] += 1
         if self.try_admit(k, age, stay):
             self.admitted[k] += 1
-        elif (
+        else:
+            self.refused(k, age, stay)
+
+    def refused(self, k: int, age: int, stay: float) -> None:
+        """A walk-in found no room here: redirected if allowed and possible, else turned away."""
+        if (
             self.redirector is not None
             and self.spec.redirect[k]
             and self.redirector(self, k, age, stay)
@@ -311,7 +316,7 @@ class ArrivalChain:
     Only the next arrival is ever on the event queue, so the queue stays small.
     """
 
-    __slots__ = ("ages", "centre", "i", "kinds", "stays", "times")
+    __slots__ = ("ages", "centre", "i", "kinds", "n", "stays", "times")
 
     def __init__(
         self,
@@ -327,6 +332,7 @@ class ArrivalChain:
         self.ages: list[int] = ages.tolist()
         self.stays: list[float] = stays.tolist()
         self.i = 0
+        self.n = len(self.times)
 
     def start(self) -> None:
         if self.times:
@@ -334,10 +340,17 @@ class ArrivalChain:
             env.timeout(self.times[0] - env.now).callbacks.append(self._fire)
 
     def _fire(self, event: simpy.Event) -> None:
+        # Centre.walk_in, spelt out: this runs once per walk-in (the hot path)
         i = self.i
-        self.centre.walk_in(self.kinds[i], self.ages[i], self.stays[i])
+        c = self.centre
+        k = self.kinds[i]
+        c.arrivals[k] += 1
+        if c.try_admit(k, self.ages[i], self.stays[i]):
+            c.admitted[k] += 1
+        else:
+            c.refused(k, self.ages[i], self.stays[i])
         i += 1
         self.i = i
-        if i < len(self.times):
-            env = self.centre.env
+        if i < self.n:
+            env = c.env
             env.timeout(self.times[i] - env._now).callbacks.append(self._fire)
