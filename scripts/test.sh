@@ -4,13 +4,7 @@
 #   bash scripts/test.sh -k theory  # extra arguments go to pytest
 set -euo pipefail
 cd "$(dirname "$0")/.."
-VENV="${TUOYU_VENV:-.venv}"
-PY="${PYTHON:-python3}"
-if [ ! -x "$VENV/bin/python" ]; then
-  "$PY" -m venv "$VENV"
-fi
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[test,highs,bench]"
+source scripts/_venv.sh "[test,highs,bench,dask]"
 if [ -n "${TUOYU_EXTRA_SETUP:-}" ]; then bash -c "$TUOYU_EXTRA_SETUP"; fi
 set +e
 "$VENV/bin/python" -m pytest -q -n 2 -p no:cacheprovider "$@"

@@ -72,6 +72,7 @@ def walk_in_data(
     days: int = 10,
     replications: int = 10,
     seed: int = 1,
+    care_type: str = "drop_in",
 ) -> dict[str, Any]:
     """A scenario dict with one community, one facility and one walk-in type.
 
@@ -131,7 +132,7 @@ def walk_in_data(
         },
         "geography": {"distance": "euclidean", "service_radius_m": 1000},
         "age_groups": ages,
-        "care_types": {"drop_in": care},
+        "care_types": {care_type: care},
         "staff": {"absence_probability": 0.0, "min_health_per_facility": 0},
         "communities": [
             {
@@ -141,7 +142,7 @@ def walk_in_data(
                 "x_m": 0,
                 "y_m": 0,
                 "age_mix": {a: v / total for a, v in arrivals_per_day.items()},
-                "demand": {"drop_in": total / children},
+                "demand": {care_type: total / children},
             }
         ],
         "facilities": [
