@@ -65,10 +65,12 @@ def check_cover_all(inst: Instance) -> None:
     idx = unreachable(inst)
     if idx.size:
         raise InfeasibleError(
-            [f"cover-all cannot cover every community: {idx.size} of {inst.n_communities} "
-             f"communities have no facility or candidate site within {inst.radius_m:,.0f} m",
-             *_list_unreachable(inst, idx, "demand"),
-             "Add candidate sites near them or raise --radius-m."]
+            [
+                f"cover-all cannot cover every community: {idx.size} of {inst.n_communities} "
+                f"communities have no facility or candidate site within {inst.radius_m:,.0f} m",
+                *_list_unreachable(inst, idx, "demand"),
+                "Add candidate sites near them or raise --radius-m.",
+            ]
         )
 
 
@@ -104,22 +106,35 @@ def check_min_cost(inst: Instance, opts: MinCostOptions) -> None:
     demand = inst.demand
     total = float(demand.sum())
     idx = unreachable(inst)
+    if opts.cover_every_community and idx.size:
+        problems.append(
+            f"every community within the circle: {idx.size} of {inst.n_communities} communities "
+            f"have no facility or candidate site within {inst.radius_m:,.0f} m"
+        )
+        problems += _list_unreachable(inst, idx, "demand")
     idx_dem = idx[demand[idx] > 0]
     best_decay = np.zeros(inst.n_communities)
     np.maximum.at(best_decay, inst.pairs.rows, inst.decay)
     reachable = float((demand * best_decay).sum())
     if opts.coverage_share > 0 and total > 0 and reachable < opts.coverage_share * total - 1e-9:
         problems.append(
-            f"coverage target {opts.coverage_share:.1%} of demand ({opts.coverage_share * total:,.1f} "
-            f"places) cannot be met: only {reachable:,.1f} of {total:,.1f} places' worth of demand "
+            f"coverage target {opts.coverage_share:.1%} of demand "
+            f"({opts.coverage_share * total:,.1f} places) cannot be met: only {reachable:,.1f} "
+            f"of {total:,.1f} places' worth of demand "
             f"({reachable / total:.1%}) lies within {inst.radius_m:,.0f} m of a facility or "
             f"candidate site"
+            + (
+                f" (weighted by {inst.decay_kind} distance decay)"
+                if inst.decay_kind != "off"
+                else ""
+            )
         )
         problems += _list_unreachable(inst, idx_dem, "demand")
     if opts.min_community_share > 0 and idx_dem.size:
         problems.append(
             f"per-community floor {opts.min_community_share:.1%} cannot be met: {idx_dem.size} "
-            f"communities with demand have no facility or candidate site within {inst.radius_m:,.0f} m"
+            f"communities with demand have no facility or candidate site within "
+            f"{inst.radius_m:,.0f} m"
         )
         problems += _list_unreachable(inst, idx_dem, "demand")
     cap = inst.places0.sum(axis=1) + inst.add_cap
@@ -187,8 +202,11 @@ def explain_infeasible(inst: Instance, opts: MinCostOptions, spec: SolverSpec) -
             need = float(free.outcome.objective)
             lines.append(
                 f"budget: the targets need at least {_yuan(need)}"
-                + ("" if free.outcome.status == "optimal"
-                   else f" (best found; gap {free.outcome.gap or 0:.2%})")
+                + (
+                    ""
+                    if free.outcome.status == "optimal"
+                    else f" (best found; gap {free.outcome.gap or 0:.2%})"
+                )
                 + f"; the budget {_yuan(opts.budget_cny)} is {_yuan(need - opts.budget_cny)} short"
             )
             lines += _within_budget(inst, opts, spec)
@@ -215,13 +233,12 @@ def explain_infeasible(inst: Instance, opts: MinCostOptions, spec: SolverSpec) -
             failing.append(name)
     best = _reachable(inst, MinCostOptions(objective="coverage", walk_in=opts.walk_in), spec)
     total = float(inst.demand.sum())
-    if "coverage" in failing or not failing:
-        if best is not None and total > 0:
-            lines.append(
-                f"coverage: at most {best / total:.1%} of demand ({best:,.1f} of {total:,.1f} "
-                f"places' worth) can be served within {inst.radius_m:,.0f} m; the target is "
-                f"{opts.coverage_share:.1%}"
-            )
+    if ("coverage" in failing or not failing) and best is not None and total > 0:
+        lines.append(
+            f"coverage: at most {best / total:.1%} of demand ({best:,.1f} of {total:,.1f} "
+            f"places' worth) can be served within {inst.radius_m:,.0f} m; the target is "
+            f"{opts.coverage_share:.1%}"
+        )
     if "floor" in failing:
         lines.append(
             f"per-community floor {opts.min_community_share:.1%}: some community cannot get that "
@@ -242,8 +259,10 @@ def explain_infeasible(inst: Instance, opts: MinCostOptions, spec: SolverSpec) -
             f"{inst.max_turn_away:.1%} (Erlang B) for the walk-in load that must be served"
         )
     if len(failing) != 1:
-        lines.append("no single target block is to blame: the targets together exceed what "
-                     "the sites within reach can hold")
+        lines.append(
+            "no single target block is to blame: the targets together exceed what "
+            "the sites within reach can hold"
+        )
     return lines
 
 
@@ -257,8 +276,17 @@ def _reachable(inst: Instance, opts: MinCostOptions, spec: SolverSpec) -> float 
 def _within_budget(inst: Instance, opts: MinCostOptions, spec: SolverSpec) -> list[str]:
     total = float(inst.demand.sum())
     out = []
-    cov = _reachable(inst, replace(opts, objective="coverage", coverage_share=0.0,
-                                   min_community_share=0.0, places_per_1000=None), spec)
+    cov = _reachable(
+        inst,
+        replace(
+            opts,
+            objective="coverage",
+            coverage_share=0.0,
+            min_community_share=0.0,
+            places_per_1000=None,
+        ),
+        spec,
+    )
     if cov is not None and total > 0:
         out.append(
             f"within the budget the most demand served within {inst.radius_m:,.0f} m is "
@@ -266,8 +294,17 @@ def _within_budget(inst: Instance, opts: MinCostOptions, spec: SolverSpec) -> li
             f"{opts.coverage_share:.1%}"
         )
     if opts.places_per_1000 is not None:
-        most = _reachable(inst, replace(opts, objective="places", coverage_share=0.0,
-                                        min_community_share=0.0, places_per_1000=None), spec)
+        most = _reachable(
+            inst,
+            replace(
+                opts,
+                objective="places",
+                coverage_share=0.0,
+                min_community_share=0.0,
+                places_per_1000=None,
+            ),
+            spec,
+        )
         if most is not None:
             pop = float(inst.population.sum())
             out.append(

@@ -112,8 +112,9 @@ def build_cover_all(inst: Instance) -> CoverModel:
     prob.setObjective(pulp.LpAffineExpression([(v, 1.0) for v in x.values()]))
     for g, (key, members) in enumerate(groups.items()):
         expr = pulp.LpAffineExpression([(x[j], 1.0) for j in key])
-        prob.addConstraint(pulp.LpConstraint(expr, pulp.LpConstraintGE, rhs=1.0,
-                                             name=f"cover_{g}_c{members[0]}"))
+        prob.addConstraint(
+            pulp.LpConstraint(expr, pulp.LpConstraintGE, rhs=1.0, name=f"cover_{g}_c{members[0]}")
+        )
     return CoverModel(prob, inst, "cover-all", x, 0.0)
 
 
@@ -136,23 +137,39 @@ def build_max_coverage(
         y = pulp.LpVariable(f"covered_{g}", 0, 1)
         obj_terms.append((y, float(weight[members].sum())))
         expr = pulp.LpAffineExpression([(y, 1.0)] + [(x[j], -1.0) for j in key])
-        prob.addConstraint(pulp.LpConstraint(expr, pulp.LpConstraintLE, rhs=0.0,
-                                             name=f"cover_{g}_c{members[0]}"))
+        prob.addConstraint(
+            pulp.LpConstraint(expr, pulp.LpConstraintLE, rhs=0.0, name=f"cover_{g}_c{members[0]}")
+        )
     prob.setObjective(pulp.LpAffineExpression(obj_terms, constant=constant))
     _limits(prob, inst, x, max_sites, budget_cny)
     return CoverModel(prob, inst, "max-coverage", x, constant)
 
 
-def _limits(prob: pulp.LpProblem, inst: Instance, x: dict[int, pulp.LpVariable],
-            max_sites: int | None, budget_cny: float | None) -> None:
+def _limits(
+    prob: pulp.LpProblem,
+    inst: Instance,
+    x: dict[int, pulp.LpVariable],
+    max_sites: int | None,
+    budget_cny: float | None,
+) -> None:
     if max_sites is not None:
-        prob.addConstraint(pulp.LpConstraint(
-            pulp.LpAffineExpression([(v, 1.0) for v in x.values()]),
-            pulp.LpConstraintLE, rhs=float(max_sites), name="sites"))
+        prob.addConstraint(
+            pulp.LpConstraint(
+                pulp.LpAffineExpression([(v, 1.0) for v in x.values()]),
+                pulp.LpConstraintLE,
+                rhs=float(max_sites),
+                name="sites",
+            )
+        )
     if budget_cny is not None:
-        prob.addConstraint(pulp.LpConstraint(
-            pulp.LpAffineExpression([(v, float(inst.site_cost[j])) for j, v in x.items()]),
-            pulp.LpConstraintLE, rhs=float(budget_cny), name="budget"))
+        prob.addConstraint(
+            pulp.LpConstraint(
+                pulp.LpAffineExpression([(v, float(inst.site_cost[j])) for j, v in x.items()]),
+                pulp.LpConstraintLE,
+                rhs=float(budget_cny),
+                name="budget",
+            )
+        )
 
 
 def _build_max_coverage_decay(
@@ -175,13 +192,23 @@ def _build_max_coverage_decay(
         obj_terms.append((z[p], w))
         by_comm.setdefault(i, []).append(p)
         if cand[j]:
-            prob.addConstraint(pulp.LpConstraint(
-                pulp.LpAffineExpression([(z[p], 1.0), (x[j], -1.0)]), pulp.LpConstraintLE,
-                rhs=0.0, name=f"link_{i}_{j}"))
+            prob.addConstraint(
+                pulp.LpConstraint(
+                    pulp.LpAffineExpression([(z[p], 1.0), (x[j], -1.0)]),
+                    pulp.LpConstraintLE,
+                    rhs=0.0,
+                    name=f"link_{i}_{j}",
+                )
+            )
     for i, ps in by_comm.items():
-        prob.addConstraint(pulp.LpConstraint(
-            pulp.LpAffineExpression([(z[p], 1.0) for p in ps]), pulp.LpConstraintLE, rhs=1.0,
-            name=f"assign_{i}"))
+        prob.addConstraint(
+            pulp.LpConstraint(
+                pulp.LpAffineExpression([(z[p], 1.0) for p in ps]),
+                pulp.LpConstraintLE,
+                rhs=1.0,
+                name=f"assign_{i}",
+            )
+        )
     prob.setObjective(pulp.LpAffineExpression(obj_terms))
     _limits(prob, inst, x, max_sites, budget_cny)
     return CoverModel(prob, inst, "max-coverage", x, 0.0)
@@ -196,10 +223,12 @@ def solve_cover(model: CoverModel, spec: SolverSpec) -> CoverSolution:
     inst = model.inst
     opened = ~inst.is_candidate
     if not model.site_vars:
-        outcome = SolveOutcome("optimal", spec.name, model.constant, model.constant, 0.0, 0.0,
-                               "nothing to decide")
-        return CoverSolution(outcome, opened.copy(), model.constant if model.kind != "cover-all"
-                             else 0.0)
+        outcome = SolveOutcome(
+            "optimal", spec.name, model.constant, model.constant, 0.0, 0.0, "nothing to decide"
+        )
+        return CoverSolution(
+            outcome, opened.copy(), model.constant if model.kind != "cover-all" else 0.0
+        )
     outcome = solve(model.prob, spec)
     opened = opened.copy()
     if not outcome.has_solution:

@@ -137,7 +137,11 @@ def decay_factor(dist_m: np.ndarray, kind: DecayKind, beta: float, reach_m: floa
 
 def _window_hours(scenario: Scenario, care_type: str) -> float:
     ct = scenario.care_types[care_type]
-    lo, hi = ct.window if ct.window is not None else (scenario.simulation.open, scenario.simulation.close)
+    lo, hi = (
+        ct.window
+        if ct.window is not None
+        else (scenario.simulation.open, scenario.simulation.close)
+    )
     return (hi - lo) / 60.0
 
 
@@ -222,13 +226,13 @@ def build_instance(
         else:
             used = float(places0[j] @ area_pc)
             area_free[j] = max(0.0, f.area_m2 - used)
-            add_cap[j] = int(math.floor(area_free[j] / min_area + 1e-9))
+            add_cap[j] = math.floor(area_free[j] / min_area + 1e-9)
     for k, s in enumerate(scenario.candidate_sites):
         j = n_f + k
         add_cap[j] = s.max_places
         if s.area_m2 is not None:
             area_free[j] = s.area_m2
-            add_cap[j] = min(add_cap[j], int(math.floor(s.area_m2 / min_area + 1e-9)))
+            add_cap[j] = min(add_cap[j], math.floor(s.area_m2 / min_area + 1e-9))
         site_cost[j] = (
             s.fixed_cost_cny if s.fixed_cost_cny is not None else scenario.costs.per_site_cny
         )

@@ -67,7 +67,9 @@ Model
         && \forall i: D_i > 0 && \text{(floor)} \\
     & \sum_{j,a} x_{ja} \ge T \Pi / 1000 - \sum_{j,a} p^0_{ja}
         && && \text{(per1000)} \\
-    & \text{cost} \le B && && \text{(budget)}
+    & \text{cost} \le B && && \text{(budget)} \\
+    & \sum_{j \in N(i) \cap C} o_j \ge 1
+        && \forall i \text{ not covered by } E && \text{(cover; optional)}
 
 The ceil ratio rule is exact: :math:`g_{ja}` integer with
 :math:`\rho_a g_{ja} \ge` places is :math:`\lceil \text{places}/\rho_a \rceil`
@@ -124,6 +126,9 @@ class MinCostOptions:
         Candidate site index -> forced open (True) or closed (False).
     walk_in
         Size walk-in places by Erlang B (False ignores walk-in load).
+    cover_every_community
+        Every community must lie within the radius of an open site (the
+        ``cover-all`` condition added to the min-cost model).
     """
 
     coverage_share: float = 0.0
@@ -134,6 +139,7 @@ class MinCostOptions:
     strengthen: bool = True
     fixed_open: Mapping[int, bool] = field(default_factory=dict)
     walk_in: bool = True
+    cover_every_community: bool = False
 
 
 @dataclass
@@ -172,11 +178,15 @@ class MinCostSolution:
     """Float per pair of ``inst.pairs``: share of the community's demand served there."""
 
 
-def _expr(terms: list[tuple[pulp.LpVariable, float]], constant: float = 0.0) -> pulp.LpAffineExpression:
+def _expr(
+    terms: list[tuple[pulp.LpVariable, float]], constant: float = 0.0
+) -> pulp.LpAffineExpression:
     return pulp.LpAffineExpression(terms, constant=constant)
 
 
-def _add(prob: pulp.LpProblem, expr: pulp.LpAffineExpression, sense: int, rhs: float, name: str) -> None:
+def _add(
+    prob: pulp.LpProblem, expr: pulp.LpAffineExpression, sense: int, rhs: float, name: str
+) -> None:
     prob.addConstraint(pulp.LpConstraint(expr, sense=sense, rhs=rhs, name=name))
 
 
@@ -191,15 +201,20 @@ def walk_in_levels(inst: Instance) -> dict[tuple[int, int], np.ndarray]:
     cache: dict[int, np.ndarray] = {}
     for j, a in zip(*np.nonzero(reach > 1e-12), strict=True):
         cap = int(inst.places0[j, a] + _class_ub(inst, int(j), int(a)))
-        if beta <= 0:
-            k = cap
-        else:
-            k = min(places_for_load(float(reach[j, a]), beta), cap)
+        k = cap if beta <= 0 else min(places_for_load(float(reach[j, a]), beta), cap)
         if k <= 0:
             continue
         if k not in cache:
             cache[k] = max_loads(k, beta) if beta > 0 else np.zeros(k + 1)
         out[(int(j), int(a))] = cache[k]
+    return out
+
+
+def _safe(lam: np.ndarray) -> np.ndarray:
+    """Loads a little below ``Lambda_k``, so that a solver's feasibility tolerance
+    (about 1e-7 on a row) can never carry a load past the Erlang-B target."""
+    out = np.maximum(0.0, lam * (1.0 - 1e-6) - 1e-6)
+    out[0] = 0.0
     return out
 
 
@@ -281,9 +296,7 @@ def build_min_cost(inst: Instance, options: MinCostOptions) -> MinCostModel:
     for (_j, r), v in hire.items():
         cost_terms.append((v, float(inst.role_cost[r])))
     cost = _expr(cost_terms)
-    served = _expr(
-        [(v, float(demand[pairs.rows[p]] * inst.decay[p])) for p, v in share.items()]
-    )
+    served = _expr([(v, float(demand[pairs.rows[p]] * inst.decay[p])) for p, v in share.items()])
     if opts.objective == "cost":
         prob.setObjective(cost)
     elif opts.objective == "coverage":
@@ -300,64 +313,141 @@ def build_min_cost(inst: Instance, options: MinCostOptions) -> MinCostModel:
     for i, ps in by_comm.items():
         _add(prob, _expr([(share[p], 1.0) for p in ps]), pulp.LpConstraintLE, 1.0, f"assign_{i}")
         if opts.min_community_share > 0:
-            _add(prob, _expr([(share[p], float(inst.decay[p])) for p in ps]),
-                 pulp.LpConstraintGE, opts.min_community_share, f"floor_{i}")
+            _add(
+                prob,
+                _expr([(share[p], float(inst.decay[p])) for p in ps]),
+                pulp.LpConstraintGE,
+                opts.min_community_share,
+                f"floor_{i}",
+            )
 
     # -- capacity and walk-in sizing ---------------------------------------------
     for j in range(n_j):
         ps = by_site.get(j, [])
         for a in range(n_a):
-            terms = [(share[p], float(inst.enrolled[pairs.rows[p], a])) for p in ps
-                     if inst.enrolled[pairs.rows[p], a] > 0]
+            terms = [
+                (share[p], float(inst.enrolled[pairs.rows[p], a]))
+                for p in ps
+                if inst.enrolled[pairs.rows[p], a] > 0
+            ]
             wv = walk.get((j, a), [])
             terms += [(v, 1.0) for v in wv]
             if (j, a) in add:
                 terms.append((add[(j, a)], -1.0))
             if terms:
-                _add(prob, _expr(terms), pulp.LpConstraintLE, float(inst.places0[j, a]),
-                     f"cap_{j}_{a}")
-            load_terms = [(share[p], float(inst.walk_in[pairs.rows[p], a])) for p in ps
-                          if inst.walk_in[pairs.rows[p], a] > 0]
+                _add(
+                    prob,
+                    _expr(terms),
+                    pulp.LpConstraintLE,
+                    float(inst.places0[j, a]),
+                    f"cap_{j}_{a}",
+                )
+            load_terms = [
+                (share[p], float(inst.walk_in[pairs.rows[p], a]))
+                for p in ps
+                if inst.walk_in[pairs.rows[p], a] > 0
+            ]
             if load_terms and opts.walk_in and inst.max_turn_away < 1.0:
-                lam = levels.get((j, a))
-                if lam is not None:
-                    inc = np.diff(lam)
+                lam_ja = levels.get((j, a))
+                if lam_ja is not None:
+                    inc = np.diff(_safe(lam_ja))
                     load_terms += [(v, -float(inc[k])) for k, v in enumerate(wv)]
                 _add(prob, _expr(load_terms), pulp.LpConstraintLE, 0.0, f"walkin_{j}_{a}")
             for k in range(1, len(wv)):
-                _add(prob, _expr([(wv[k], 1.0), (wv[k - 1], -1.0)]), pulp.LpConstraintLE, 0.0,
-                     f"walkin_order_{j}_{a}_{k}")
+                _add(
+                    prob,
+                    _expr([(wv[k], 1.0), (wv[k - 1], -1.0)]),
+                    pulp.LpConstraintLE,
+                    0.0,
+                    f"walkin_order_{j}_{a}_{k}",
+                )
+            if wv and opts.strengthen:
+                lam = _safe(levels[(j, a)])
+                for p in ps:
+                    w = float(inst.walk_in[pairs.rows[p], a])
+                    for k in range(1, len(wv) + 1):
+                        if lam[k - 1] >= w:
+                            break
+                        # one community's load alone above Lambda_{k-1} needs a k-th place
+                        _add(
+                            prob,
+                            _expr([(share[p], w), (wv[k - 1], -(w - float(lam[k - 1])))]),
+                            pulp.LpConstraintLE,
+                            float(lam[k - 1]),
+                            f"walkin_pair_{pairs.rows[p]}_{j}_{a}_{k}",
+                        )
             if wv and cand[j] and opts.strengthen:
-                _add(prob, _expr([(wv[0], 1.0), (open_[j], -1.0)]), pulp.LpConstraintLE, 0.0,
-                     f"walkin_open_{j}_{a}")
+                _add(
+                    prob,
+                    _expr([(wv[0], 1.0), (open_[j], -1.0)]),
+                    pulp.LpConstraintLE,
+                    0.0,
+                    f"walkin_open_{j}_{a}",
+                )
         # most places and floor area
         xs = [(add[(j, a)], 1.0) for a in range(n_a) if (j, a) in add]
         if xs:
             if cand[j]:
-                _add(prob, _expr([*xs, (open_[j], -float(inst.add_cap[j]))]),
-                     pulp.LpConstraintLE, 0.0, f"maxp_{j}")
+                _add(
+                    prob,
+                    _expr([*xs, (open_[j], -float(inst.add_cap[j]))]),
+                    pulp.LpConstraintLE,
+                    0.0,
+                    f"maxp_{j}",
+                )
                 if math.isfinite(inst.area_free_m2[j]):
-                    _add(prob, _expr([(add[(j, a)], float(inst.area_per_child_m2[a]))
-                                      for a in range(n_a) if (j, a) in add]
-                                     + [(open_[j], -float(inst.area_free_m2[j]))]),
-                         pulp.LpConstraintLE, 0.0, f"area_{j}")
+                    _add(
+                        prob,
+                        _expr(
+                            [
+                                (add[(j, a)], float(inst.area_per_child_m2[a]))
+                                for a in range(n_a)
+                                if (j, a) in add
+                            ]
+                            + [(open_[j], -float(inst.area_free_m2[j]))]
+                        ),
+                        pulp.LpConstraintLE,
+                        0.0,
+                        f"area_{j}",
+                    )
                 if opts.strengthen:
                     for a in range(n_a):
                         if (j, a) in add:
-                            _add(prob, _expr([(add[(j, a)], 1.0),
-                                              (open_[j], -float(_class_ub(inst, j, a)))]),
-                                 pulp.LpConstraintLE, 0.0, f"maxp_class_{j}_{a}")
+                            _add(
+                                prob,
+                                _expr(
+                                    [(add[(j, a)], 1.0), (open_[j], -float(_class_ub(inst, j, a)))]
+                                ),
+                                pulp.LpConstraintLE,
+                                0.0,
+                                f"maxp_class_{j}_{a}",
+                            )
             else:
                 _add(prob, _expr(xs), pulp.LpConstraintLE, float(inst.add_cap[j]), f"maxp_{j}")
                 if math.isfinite(inst.area_free_m2[j]):
-                    _add(prob, _expr([(add[(j, a)], float(inst.area_per_child_m2[a]))
-                                      for a in range(n_a) if (j, a) in add]),
-                         pulp.LpConstraintLE, float(inst.area_free_m2[j]), f"area_{j}")
+                    _add(
+                        prob,
+                        _expr(
+                            [
+                                (add[(j, a)], float(inst.area_per_child_m2[a]))
+                                for a in range(n_a)
+                                if (j, a) in add
+                            ]
+                        ),
+                        pulp.LpConstraintLE,
+                        float(inst.area_free_m2[j]),
+                        f"area_{j}",
+                    )
         # strong linking of shares to opening
         if cand[j] and opts.strengthen:
             for p in ps:
-                _add(prob, _expr([(share[p], 1.0), (open_[j], -1.0)]), pulp.LpConstraintLE, 0.0,
-                     f"link_{pairs.rows[p]}_{j}")
+                _add(
+                    prob,
+                    _expr([(share[p], 1.0), (open_[j], -1.0)]),
+                    pulp.LpConstraintLE,
+                    0.0,
+                    f"link_{pairs.rows[p]}_{j}",
+                )
 
         # -- caregivers -----------------------------------------------------------
         gs = []
@@ -367,30 +457,61 @@ def build_min_cost(inst: Instance, options: MinCostOptions) -> MinCostModel:
             terms = [(need[(j, a)], float(inst.ratio[a]))]
             if (j, a) in add:
                 terms.append((add[(j, a)], -1.0))
-            _add(prob, _expr(terms), pulp.LpConstraintGE, float(inst.places0[j, a]),
-                 f"ratio_class_{j}_{a}")
+            _add(
+                prob,
+                _expr(terms),
+                pulp.LpConstraintGE,
+                float(inst.places0[j, a]),
+                f"ratio_class_{j}_{a}",
+            )
             gs.append((need[(j, a)], -1.0))
         if gs:
-            _add(prob, _expr([(hire[(j, 0)], 1.0), (hire[(j, 1)], 1.0), *gs]),
-                 pulp.LpConstraintGE, -float(inst.staff0[j, 0] + inst.staff0[j, 1]),
-                 f"ratio_{j}")
+            _add(
+                prob,
+                _expr([(hire[(j, 0)], 1.0), (hire[(j, 1)], 1.0), *gs]),
+                pulp.LpConstraintGE,
+                -float(inst.staff0[j, 0] + inst.staff0[j, 1]),
+                f"ratio_{j}",
+            )
         if inst.min_health > 0:
-            _add(prob, _expr([(hire[(j, 2)], 1.0), *o_terms(j, -float(inst.min_health))]),
-                 pulp.LpConstraintGE, o_const(j, float(inst.min_health)) - float(inst.staff0[j, 2]),
-                 f"health_min_{j}")
+            _add(
+                prob,
+                _expr([(hire[(j, 2)], 1.0), *o_terms(j, -float(inst.min_health))]),
+                pulp.LpConstraintGE,
+                o_const(j, float(inst.min_health)) - float(inst.staff0[j, 2]),
+                f"health_min_{j}",
+            )
         if j in fulltime:
             big = float(inst.places0[j].sum() + inst.add_cap[j] - (inst.full_time_health_from - 1))
-            _add(prob, _expr([*( (add[(j, a)], 1.0) for a in range(n_a) if (j, a) in add),
-                              (fulltime[j], -big)]),
-                 pulp.LpConstraintLE,
-                 float(inst.full_time_health_from - 1 - inst.places0[j].sum()), f"health_ft_{j}")
-            _add(prob, _expr([(hire[(j, 2)], 1.0), (fulltime[j], -1.0)]), pulp.LpConstraintGE,
-                 -float(inst.staff0[j, 2]), f"health_ft_staff_{j}")
+            _add(
+                prob,
+                _expr(
+                    [
+                        *((add[(j, a)], 1.0) for a in range(n_a) if (j, a) in add),
+                        (fulltime[j], -big),
+                    ]
+                ),
+                pulp.LpConstraintLE,
+                float(inst.full_time_health_from - 1 - inst.places0[j].sum()),
+                f"health_ft_{j}",
+            )
+            _add(
+                prob,
+                _expr([(hire[(j, 2)], 1.0), (fulltime[j], -1.0)]),
+                pulp.LpConstraintGE,
+                -float(inst.staff0[j, 2]),
+                f"health_ft_staff_{j}",
+            )
         if cand[j] and opts.strengthen:
             big_staff = float(max_direct[j] + max(inst.min_health, 1))
             for r in range(3):
-                _add(prob, _expr([(hire[(j, r)], 1.0), (open_[j], -big_staff)]),
-                     pulp.LpConstraintLE, 0.0, f"hire_open_{j}_{r}")
+                _add(
+                    prob,
+                    _expr([(hire[(j, r)], 1.0), (open_[j], -big_staff)]),
+                    pulp.LpConstraintLE,
+                    0.0,
+                    f"hire_open_{j}_{r}",
+                )
 
     # -- district targets -------------------------------------------------------------
     total_demand = float(demand.sum())
@@ -398,22 +519,58 @@ def build_min_cost(inst: Instance, options: MinCostOptions) -> MinCostModel:
         _add(prob, served, pulp.LpConstraintGE, opts.coverage_share * total_demand, "coverage")
     need_places = inst.places_needed_per_1000(opts.places_per_1000)
     if need_places > 0:
-        _add(prob, _expr([(v, 1.0) for v in add.values()]), pulp.LpConstraintGE,
-             need_places - 1e-9, "per1000")
+        _add(
+            prob,
+            _expr([(v, 1.0) for v in add.values()]),
+            pulp.LpConstraintGE,
+            need_places - 1e-9,
+            "per1000",
+        )
     if opts.budget_cny is not None:
         _add(prob, cost, pulp.LpConstraintLE, float(opts.budget_cny), "budget")
-    return MinCostModel(prob, inst, opts, open_, add, share, walk, need, hire, fulltime, cost,
-                        served)
+    if opts.cover_every_community:
+        covered = np.zeros(inst.n_communities, dtype=bool)
+        covered[pairs.rows[~cand[pairs.cols]]] = True
+        reach: dict[int, list[int]] = {}
+        for pc in np.flatnonzero(cand[pairs.cols]):
+            reach.setdefault(int(pairs.rows[pc]), []).append(int(pairs.cols[pc]))
+        for ci in range(inst.n_communities):
+            if not covered[ci]:
+                _add(
+                    prob,
+                    _expr([(open_[j], 1.0) for j in reach.get(ci, [])]),
+                    pulp.LpConstraintGE,
+                    1.0,
+                    f"cover_{ci}",
+                )
+    return MinCostModel(
+        prob, inst, opts, open_, add, share, walk, need, hire, fulltime, cost, served
+    )
 
 
 def _int(v: pulp.LpVariable) -> int:
     x = v.value()
-    return 0 if x is None else int(round(float(x)))
+    return 0 if x is None else round(float(x))
 
 
-def solve_min_cost(model: MinCostModel, spec: SolverSpec) -> MinCostSolution:
-    """Solve a built model and read back its integer decisions."""
-    outcome = solve(model.prob, spec)
+def solve_min_cost(
+    model: MinCostModel, spec: SolverSpec, *, warm_start: bool = True
+) -> MinCostSolution:
+    """Solve a built model and read back its integer decisions.
+
+    With ``warm_start`` (the default, cost objective only) a greedy plan
+    (:mod:`.greedy`) is handed to the solver as its first incumbent when it
+    satisfies every constraint of the model.
+    """
+    started = False
+    if warm_start and model.options.objective == "cost":
+        from tuoyu_sim.allocate.greedy import greedy_start
+
+        o = model.options
+        start = greedy_start(model.inst, o.coverage_share, o.min_community_share, o.places_per_1000)
+        if start is not None and not o.fixed_open and not o.cover_every_community:
+            started = set_warm_start(model, start)
+    outcome = solve(model.prob, spec, warm_start=started)
     inst = model.inst
     n_j, n_a = inst.n_sites, len(inst.classes)
     opened = np.ones(n_j, dtype=bool)
@@ -436,3 +593,33 @@ def solve_min_cost(model: MinCostModel, spec: SolverSpec) -> MinCostSolution:
     else:
         opened[inst.n_existing :] = False
     return MinCostSolution(outcome, opened, added, walk, staff, share)
+
+
+def set_warm_start(model: MinCostModel, start: dict[str, np.ndarray]) -> bool:
+    """Give every variable its value in ``start`` (from :mod:`.greedy`); True if the
+    start satisfies every constraint of the model (otherwise values are cleared)."""
+    inst = model.inst
+    opened, added, walk = start["opened"], start["added"], start["walk"]
+    staff, share = start["staff"], start["share"]
+    values: list[tuple[pulp.LpVariable, float]] = []
+    values += [(v, float(opened[j])) for j, v in model.open.items()]
+    values += [(v, float(added[j, a])) for (j, a), v in model.add.items()]
+    values += [(v, float(share[p])) for p, v in model.share.items()]
+    for (j, a), vs in model.walk.items():
+        if walk[j, a] > len(vs):
+            return False
+        values += [(v, 1.0 if k < walk[j, a] else 0.0) for k, v in enumerate(vs)]
+    for (j, a), v in model.need.items():
+        values.append((v, float(math.ceil((inst.places0[j, a] + added[j, a]) / inst.ratio[a]))))
+    values += [(v, float(staff[j, r])) for (j, r), v in model.hire.items()]
+    for j, v in model.fulltime.items():
+        total = float(inst.places0[j].sum() + added[j].sum())
+        values.append((v, 1.0 if total >= inst.full_time_health_from else 0.0))
+    for v, x in values:
+        v.varValue = None
+        v.setInitialValue(x, check=False)  # out of bounds: left unset, so not valid
+    if model.prob.valid(eps=1e-7):
+        return True
+    for v, _x in values:
+        v.varValue = None
+    return False

@@ -128,8 +128,11 @@ def make_plan(
             wk = {a: int(walk[j, k]) for k, a in enumerate(classes)}
         elif new:
             wk = {a: 0 for a in classes}
-        sites.append(SitePlan(inst.site_ids[j], "new" if new else "existing", before, after, wk,
-                              sb, sa, cost))
+        sites.append(
+            SitePlan(
+                inst.site_ids[j], "new" if new else "existing", before, after, wk, sb, sa, cost
+            )
+        )
         total_cost += cost
     assignment = tuple(
         (inst.community_ids[inst.pairs.rows[p]], inst.site_ids[inst.pairs.cols[p]], float(share[p]))
@@ -171,8 +174,12 @@ def versions() -> dict[str, str]:
 
     from tuoyu_sim import __version__
 
-    out = {"tuoyu_sim": __version__, "python": platform.python_version(),
-           "pulp": str(pulp.__version__), "numpy": numpy.__version__}
+    out = {
+        "tuoyu_sim": __version__,
+        "python": platform.python_version(),
+        "pulp": str(pulp.__version__),
+        "numpy": numpy.__version__,
+    }
     try:
         import highspy
 
@@ -275,13 +282,15 @@ def planned_scenario(plan: Plan, scenario: Scenario) -> Scenario:
     data = scenario.to_dict()
     by_id = {s.id: s for s in plan.sites}
     shift_names = list(scenario.staff.shifts or {})
-    shift_share = [scenario.staff.shifts[s].share for s in shift_names] if scenario.staff.shifts else []
+    shift_share = (
+        [scenario.staff.shifts[s].share for s in shift_names] if scenario.staff.shifts else []
+    )
     walk_types = [t for t, ct in scenario.care_types.items() if ct.mode == "walk_in"]
     type_load = {t: {a: 0.0 for a in scenario.age_groups} for t in walk_types}
     for c in scenario.communities:
         for t in walk_types:
-            for a, sh in c.age_mix.items():
-                type_load[t][a] += c.under3 * sh * c.demand.get(t, 0.0)
+            for a, mix in c.age_mix.items():
+                type_load[t][a] += c.under3 * mix * c.demand.get(t, 0.0)
 
     def reserved_for(wk: dict[str, int]) -> dict[str, dict[str, int]]:
         out: dict[str, dict[str, int]] = {}
@@ -324,8 +333,11 @@ def planned_scenario(plan: Plan, scenario: Scenario) -> Scenario:
         if s is None:
             keep.append(c)
             continue
-        fac: dict[str, Any] = {k: c[k] for k in ("id", "name", "group", "x_m", "y_m", "lon", "lat",
-                                                 "area_m2") if k in c}
+        fac: dict[str, Any] = {
+            k: c[k]
+            for k in ("id", "name", "group", "x_m", "y_m", "lon", "lat", "area_m2")
+            if k in c
+        }
         fac["places"] = {a: n for a, n in s.places.items() if n > 0}
         fac["staff"] = dict(s.staff)
         if s.walk_in_places is not None and walk_types:
@@ -339,7 +351,9 @@ def planned_scenario(plan: Plan, scenario: Scenario) -> Scenario:
     data["facilities"] = [*data["facilities"], *new_facilities]
     data["candidate_sites"] = keep
     if plan.new_sites or plan.added_places:
-        data["description"] = (data.get("description", "") + "\n" if data.get("description") else "") + (
+        data["description"] = (
+            data.get("description", "") + "\n" if data.get("description") else ""
+        ) + (
             f"Plan applied by tuoyu-sim optimize ({plan.objective}, {plan.status}): "
             f"{len(plan.new_sites)} new sites, {plan.added_places} added places."
         )
@@ -347,3 +361,128 @@ def planned_scenario(plan: Plan, scenario: Scenario) -> Scenario:
     planned = validate_data(data, scenario.source, base_dir=base)
     planned._matrix = scenario.matrix()
     return planned
+
+
+@dataclass(frozen=True)
+class MapPoint:
+    """A point to draw: id, coordinates (x, y in metres or lon, lat in degrees), value."""
+
+    id: str
+    x: float
+    y: float
+    value: float
+
+
+@dataclass(frozen=True)
+class MapData:
+    """What the plan map draws (computed here, so the plot only draws)."""
+
+    degrees: bool
+    radius_m: float
+    communities: tuple[MapPoint, ...]
+    """value: children under three."""
+    unmet: tuple[MapPoint, ...]
+    """value: demand (places' worth) not served (min-cost) or children not covered."""
+    existing: tuple[MapPoint, ...]
+    """value: places after the plan."""
+    new: tuple[MapPoint, ...]
+    """value: places at the new site."""
+    closed_candidates: tuple[MapPoint, ...]
+    title: str
+
+
+def _xy(p: Any, degrees: bool) -> tuple[float, float]:
+    return (float(p.lon), float(p.lat)) if degrees else (float(p.x_m), float(p.y_m))
+
+
+def map_data(plan: Plan, inst: Instance) -> MapData:
+    """Points, values and unmet demand for :func:`tuoyu_sim.plots.maps.plan_map`."""
+    from tuoyu_sim.allocate.instance import covered_mask
+
+    sc = inst.scenario
+    degrees = sc.geography.distance == "haversine"
+    open_ids = {s.id: s for s in plan.sites}
+    opened = np.array([sid in open_ids for sid in inst.site_ids])
+    if plan.objective == "min-cost":
+        served = dict.fromkeys(inst.community_ids, 0.0)
+        for cid, _sid, sh in plan.assignment:
+            served[cid] += sh
+        unmet_v = [
+            max(0.0, 1.0 - served[c.id]) * float(inst.demand[i])
+            for i, c in enumerate(sc.communities)
+        ]
+    else:
+        cov = covered_mask(inst, opened)
+        unmet_v = [0.0 if cov[i] else float(inst.under3[i]) for i in range(inst.n_communities)]
+    comms = tuple(
+        MapPoint(c.id, *_xy(c, degrees), float(inst.under3[i]))
+        for i, c in enumerate(sc.communities)
+    )
+    unmet = tuple(
+        MapPoint(c.id, *_xy(c, degrees), v)
+        for c, v in zip(sc.communities, unmet_v, strict=True)
+        if v > 1e-6
+    )
+    existing = tuple(
+        MapPoint(f.id, *_xy(f, degrees), float(sum(open_ids[f.id].places.values())))
+        for f in sc.facilities
+    )
+    new = tuple(
+        MapPoint(s.id, *_xy(s, degrees), float(sum(open_ids[s.id].places.values())))
+        for s in sc.candidate_sites
+        if s.id in open_ids
+    )
+    closed = tuple(
+        MapPoint(s.id, *_xy(s, degrees), 0.0) for s in sc.candidate_sites if s.id not in open_ids
+    )
+    title = (
+        f"{sc.name} — {plan.objective} ({plan.status}): {len(plan.new_sites)} new sites, "
+        f"+{plan.added_places} places"
+    )
+    return MapData(
+        degrees,
+        plan.radius_m / sc.geography.detour_factor,
+        comms,
+        unmet,
+        existing,
+        new,
+        closed,
+        title,
+    )
+
+
+def group_rows(plan: Plan, scenario: Scenario) -> list[dict[str, Any]]:
+    """Places per 1,000 residents by community ``group`` (subdistrict), before and after.
+
+    A site's places count in the group of the site (its ``group`` key, else the
+    group of its nearest community).
+    """
+    from tuoyu_sim.geography import distance_m
+
+    pop: dict[str, float] = {}
+    for c in scenario.communities:
+        pop[c.group or "(none)"] = pop.get(c.group or "(none)", 0.0) + c.population
+    before = dict.fromkeys(pop, 0.0)
+    after = dict.fromkeys(pop, 0.0)
+    points = {p.id: p for p in [*scenario.facilities, *scenario.candidate_sites]}
+    for s in plan.sites:
+        p = points[s.id]
+        g = p.group
+        if not g or g not in pop:
+            near = min(scenario.communities, key=lambda c, p=p: distance_m(scenario, c, p))  # type: ignore[misc]
+            g = near.group or "(none)"
+        before[g] += sum(s.places_before.values())
+        after[g] += sum(s.places.values())
+    rows = []
+    for g in sorted(pop):
+        rows.append(
+            {
+                "group": g,
+                "population": pop[g],
+                "places_before": int(before[g]),
+                "places_after": int(after[g]),
+                "per_1000_before": 1000.0 * before[g] / pop[g] if pop[g] else 0.0,
+                "per_1000_after": 1000.0 * after[g] / pop[g] if pop[g] else 0.0,
+            }
+        )
+    return rows

@@ -33,7 +33,9 @@ def nearest_open(inst: Instance, opened: np.ndarray) -> np.ndarray:
     return first
 
 
-def _places_for(inst: Instance, enrolled: np.ndarray, load: np.ndarray) -> np.ndarray:
+def _places_for(
+    inst: Instance, enrolled: np.ndarray, load: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     beta = inst.max_turn_away
     walk = np.array([places_for_load(float(x), beta) if beta < 1 else 0 for x in load])
     return np.ceil(enrolled - 1e-9).astype(np.int64) + walk, walk
@@ -73,8 +75,10 @@ def size_new_sites(
 
         def fits(theta: float, e: np.ndarray = e, w: np.ndarray = w, j: int = j) -> bool:
             tot, _ = _places_for(inst, theta * e, theta * w)
-            area_ok = (not math.isfinite(inst.area_free_m2[j])
-                       or float(tot @ inst.area_per_child_m2) <= inst.area_free_m2[j] + 1e-9)
+            area_ok = (
+                not math.isfinite(inst.area_free_m2[j])
+                or float(tot @ inst.area_per_child_m2) <= inst.area_free_m2[j] + 1e-9
+            )
             return bool(tot.sum() <= inst.add_cap[j] and area_ok)
 
         theta = 1.0

@@ -16,11 +16,14 @@ HiGHS's from its info record.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import re
+import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -95,8 +98,15 @@ def highs_available() -> bool:
     return True
 
 
-def make_solver(spec: SolverSpec, log_path: str | None = None) -> pulp.LpSolver:
-    """A PuLP solver object for ``spec``.
+def make_solver(
+    spec: SolverSpec,
+    log_path: str | None = None,
+    *,
+    threads: bool = True,
+    warm_start: bool = False,
+) -> pulp.LpSolver:
+    """A PuLP solver object for ``spec`` (``threads=False`` leaves the thread count
+    to the solver: HiGHS fixes it for the whole process at its first run).
 
     Raises
     ------
@@ -109,12 +119,14 @@ def make_solver(spec: SolverSpec, log_path: str | None = None) -> pulp.LpSolver:
                 "--solver highs: the HiGHS solver needs the highspy package; install it with "
                 "`pip install 'tuoyu-sim[highs]'` (or `pip install highspy`), or use --solver cbc"
             )
-        return pulp.HiGHS(
+        solver = _WarmHiGHS(
             msg=False,
             timeLimit=spec.time_limit_s,
             gapRel=spec.gap,
-            threads=spec.threads,
+            threads=spec.threads if threads else None,
         )
+        solver.warm = warm_start
+        return solver
     kwargs: dict[str, Any] = {
         "msg": False,
         "timeLimit": spec.time_limit_s,
@@ -123,7 +135,26 @@ def make_solver(spec: SolverSpec, log_path: str | None = None) -> pulp.LpSolver:
     }
     if log_path is not None:
         kwargs["logPath"] = log_path
+    if warm_start:
+        kwargs["warmStart"] = True
     return pulp.PULP_CBC_CMD(**kwargs)
+
+
+class _WarmHiGHS(pulp.HiGHS):
+    """PuLP's HiGHS interface, handing the variables' initial values to HiGHS as a
+    starting solution (PuLP's own HiGHS interface ignores them)."""
+
+    warm = False
+
+    def callSolver(self, lp: pulp.LpProblem) -> None:
+        if self.warm:
+            import highspy
+
+            sol = highspy.HighsSolution()
+            sol.col_value = [float(v.varValue or 0.0) for v in lp.variables()]
+            sol.value_valid = True
+            lp.solverModel.setSolution(sol)
+        super().callSolver(lp)
 
 
 _CBC_NUM = r"([-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|inf|nan))"
@@ -134,14 +165,16 @@ def _parse_cbc_log(text: str) -> dict[str, Any]:
     m = re.search(r"^Result - (.+)$", text, re.MULTILINE)
     if m:
         out["result"] = m.group(1).strip()
-    for key, label in (("objective", "Objective value:"), ("bound", "Lower bound:"),
-                       ("gap", "Gap:")):
+    for key, label in (
+        ("objective", "Objective value:"),
+        ("bound", "Lower bound:"),
+        ("bound", "Upper bound:"),
+        ("gap", "Gap:"),
+    ):
         m = re.search(rf"^{re.escape(label)}\s+{_CBC_NUM}", text, re.MULTILINE)
         if m:
-            try:
+            with contextlib.suppress(ValueError):
                 out[key] = float(m.group(1))
-            except ValueError:
-                pass
     return out
 
 
@@ -150,8 +183,11 @@ def rel_gap(objective: float, bound: float) -> float:
     return abs(objective - bound) / max(abs(objective), 1e-9)
 
 
-def solve(prob: pulp.LpProblem, spec: SolverSpec) -> SolveOutcome:
+def solve(prob: pulp.LpProblem, spec: SolverSpec, *, warm_start: bool = False) -> SolveOutcome:
     """Solve ``prob`` with the solver described by ``spec``; never raises on infeasibility.
+
+    ``warm_start``: the variables' initial values (``setInitialValue``) are a
+    feasible solution to start from.
 
     Raises
     ------
@@ -159,15 +195,15 @@ def solve(prob: pulp.LpProblem, spec: SolverSpec) -> SolveOutcome:
         The solver is missing or crashed.
     """
     if spec.name == "highs":
-        return _solve_highs(prob, spec)
-    return _solve_cbc(prob, spec)
+        return _solve_highs(prob, spec, warm_start)
+    return _solve_cbc(prob, spec, warm_start)
 
 
-def _solve_cbc(prob: pulp.LpProblem, spec: SolverSpec) -> SolveOutcome:
+def _solve_cbc(prob: pulp.LpProblem, spec: SolverSpec, warm_start: bool) -> SolveOutcome:
     fd, log_path = tempfile.mkstemp(prefix="tuoyu-cbc-", suffix=".log")
     os.close(fd)
     try:
-        solver = make_solver(spec, log_path)
+        solver = make_solver(spec, log_path, warm_start=warm_start)
         t0 = time.perf_counter()
         try:
             prob.solve(solver)
@@ -177,10 +213,8 @@ def _solve_cbc(prob: pulp.LpProblem, spec: SolverSpec) -> SolveOutcome:
         with open(log_path, encoding="utf-8", errors="replace") as fh:
             log = _parse_cbc_log(fh.read())
     finally:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(log_path)
-        except OSError:
-            pass
     result = str(log.get("result", ""))
     sol = prob.sol_status
     if prob.status == pulp.LpStatusInfeasible or sol == pulp.LpSolutionInfeasible:
@@ -188,19 +222,25 @@ def _solve_cbc(prob: pulp.LpProblem, spec: SolverSpec) -> SolveOutcome:
     if prob.status == pulp.LpStatusUnbounded:
         return SolveOutcome("unbounded", "cbc", None, None, None, seconds, result)
     if sol not in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
-        return SolveOutcome("no_solution", "cbc", None, None, None, seconds,
-                            result or "no solution found")
+        return SolveOutcome(
+            "no_solution", "cbc", None, None, None, seconds, result or "no solution found"
+        )
     objective = pulp.value(prob.objective)
     obj = float(objective) if objective is not None else 0.0
     bound = log.get("bound")
+    logged = log.get("objective")
+    if bound is not None and logged is not None and abs(logged + obj) < abs(logged - obj):
+        bound = -float(bound)  # CBC logs a maximisation in its minimising sense
     if "gap" in log and bound is not None:
         gap = rel_gap(obj, float(bound)) if math.isfinite(float(bound)) else float("inf")
     elif result.startswith("Optimal solution found") and sol == pulp.LpSolutionOptimal:
         gap, bound = 0.0, obj
     else:
         gap = None
-    if result.startswith("Optimal solution found") and "tolerance" not in result and (
-        gap is None or gap <= PROVEN_GAP
+    if (
+        result.startswith("Optimal solution found")
+        and "tolerance" not in result
+        and (gap is None or gap <= PROVEN_GAP)
     ):
         status: Status = "optimal"
         gap = 0.0 if gap is None else gap
@@ -209,21 +249,51 @@ def _solve_cbc(prob: pulp.LpProblem, spec: SolverSpec) -> SolveOutcome:
         status = "optimal"
     else:
         status = "feasible"
-    return SolveOutcome(status, "cbc", obj, None if bound is None else float(bound), gap,
-                        seconds, result)
+    return SolveOutcome(
+        status, "cbc", obj, None if bound is None else float(bound), gap, seconds, result
+    )
 
 
-def _solve_highs(prob: pulp.LpProblem, spec: SolverSpec) -> SolveOutcome:
-    solver = make_solver(spec)
+@contextlib.contextmanager
+def _quiet_stdout() -> Iterator[None]:
+    """Silence HiGHS's start-up banner, which it prints before options apply."""
+    sys.stdout.flush()
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        yield
+        return
+    saved = os.dup(fd)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), fd)
+            try:
+                yield
+            finally:
+                sys.stdout.flush()
+                os.dup2(saved, fd)
+    finally:
+        os.close(saved)
+
+
+def _solve_highs(prob: pulp.LpProblem, spec: SolverSpec, warm_start: bool) -> SolveOutcome:
+    solver = make_solver(spec, warm_start=warm_start)
     t0 = time.perf_counter()
     try:
-        prob.solve(solver)
+        with _quiet_stdout():
+            prob.solve(solver)
     except pulp.PulpSolverError as exc:
         raise SolverError(f"HiGHS failed: {exc}") from None
     seconds = time.perf_counter() - t0
-    h = prob.solverModel
     import highspy
 
+    if prob.solverModel.getModelStatus() == highspy.HighsModelStatus.kNotset:
+        # HiGHS refuses a thread count other than the one of its first run in this
+        # process; solve again with its own.
+        with _quiet_stdout():
+            prob.solve(make_solver(spec, threads=False, warm_start=warm_start))
+        seconds = time.perf_counter() - t0
+    h = prob.solverModel
     model_status = h.getModelStatus()
     info = h.getInfo()
     status_text = h.modelStatusToString(model_status)
@@ -233,17 +303,15 @@ def _solve_highs(prob: pulp.LpProblem, spec: SolverSpec) -> SolveOutcome:
     if model_status == ms.kUnbounded:
         return SolveOutcome("unbounded", "highs", None, None, None, seconds, status_text)
     if info.primal_solution_status != 2:  # kSolutionStatusFeasible
-        return SolveOutcome("no_solution", "highs", None, None, None, seconds,
-                            status_text or "no solution found")
+        return SolveOutcome(
+            "no_solution", "highs", None, None, None, seconds, status_text or "no solution found"
+        )
     objective = pulp.value(prob.objective)
     obj = float(objective) if objective is not None else 0.0
-    bound = float(info.mip_dual_bound) if prob.isMIP() else obj
-    if not math.isfinite(bound):
-        gap = float("inf")
-    else:
-        # PuLP may add a constant to the objective that HiGHS does not see.
-        shift = obj - float(info.objective_function_value)
-        bound += shift
-        gap = rel_gap(obj, bound)
+    # PuLP hands HiGHS the objective without its constant, negated when maximising.
+    sense = -1.0 if prob.sense == pulp.LpMaximize else 1.0
+    constant = obj - sense * float(info.objective_function_value)
+    bound = sense * float(info.mip_dual_bound) + constant if prob.isMIP() else obj
+    gap = rel_gap(obj, bound) if math.isfinite(bound) else float("inf")
     status: Status = "optimal" if model_status == ms.kOptimal and gap <= PROVEN_GAP else "feasible"
     return SolveOutcome(status, "highs", obj, bound, gap, seconds, status_text)

@@ -1,0 +1,52 @@
+"""Allocation models: where to add places and caregivers (PuLP integer programs).
+
+Modules
+-------
+instance
+    Scenario -> arrays: demand in places and erlangs, sparse pairs, costs.
+coverage
+    ``cover-all`` (location set covering) and ``max-coverage`` (maximal covering).
+mincost
+    ``min-cost``: the capacitated model with places by class, caregivers by
+    role, floor area, ratios, Erlang-B walk-in sizing, targets and budget.
+walkin
+    Precomputed Erlang-B sizes that linearize walk-in sizing.
+solvers
+    CBC / HiGHS solver objects and honest statuses (optimal only when proven).
+greedy
+    A greedy feasible min-cost plan, the solver's warm start.
+checks
+    Infeasibility explained with numbers, before and after solving.
+sizing
+    Places and staff for the sites a covering model opens.
+results
+    :class:`Plan` -> ``summary.json``, ``plan.csv``, ``scenario.planned.toml``.
+verify
+    An independent checker of every constraint of a plan.
+api
+    :func:`optimize`: scenario + options -> plan.
+"""
+
+from __future__ import annotations
+
+from tuoyu_sim.allocate.api import OBJECTIVES, OptimizeOptions, optimize
+from tuoyu_sim.allocate.instance import Instance, build_instance
+from tuoyu_sim.allocate.results import Plan, SitePlan, plan_rows, planned_scenario, summary
+from tuoyu_sim.allocate.solvers import SolveOutcome, SolverSpec
+from tuoyu_sim.allocate.verify import verify_plan
+
+__all__ = [
+    "OBJECTIVES",
+    "Instance",
+    "OptimizeOptions",
+    "Plan",
+    "SitePlan",
+    "SolveOutcome",
+    "SolverSpec",
+    "build_instance",
+    "optimize",
+    "plan_rows",
+    "planned_scenario",
+    "summary",
+    "verify_plan",
+]

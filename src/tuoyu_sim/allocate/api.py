@@ -1,0 +1,196 @@
+"""``optimize``: one call from a scenario and options to a checked :class:`Plan`."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from tuoyu_sim.allocate.checks import check_cover_all, check_min_cost, explain_infeasible
+from tuoyu_sim.allocate.coverage import (
+    build_cover_all,
+    build_max_coverage,
+    covered_children,
+    solve_cover,
+)
+from tuoyu_sim.allocate.instance import DecayKind, Instance, build_instance
+from tuoyu_sim.allocate.mincost import MinCostOptions, build_min_cost, solve_min_cost
+from tuoyu_sim.allocate.results import Plan, make_plan
+from tuoyu_sim.allocate.sizing import size_new_sites
+from tuoyu_sim.allocate.solvers import SolveOutcome, SolverSpec
+from tuoyu_sim.errors import InfeasibleError, SolverError, UserError
+from tuoyu_sim.scenario import Scenario
+
+Objective = Literal["min-cost", "max-coverage", "cover-all"]
+OBJECTIVES: tuple[str, ...] = ("min-cost", "max-coverage", "cover-all")
+
+
+@dataclass(frozen=True)
+class OptimizeOptions:
+    """What to optimize and under which limits (the CLI options).
+
+    Parameters
+    ----------
+    objective
+        ``min-cost`` (default), ``max-coverage`` or ``cover-all``.
+    max_sites
+        ``--sites``: most new sites (max-coverage).
+    budget_cny
+        ``--budget``: most the plan may cost, yuan (min-cost: the whole plan;
+        max-coverage: site opening costs).
+    target_per_1000
+        ``--target-per-1000``: overrides ``targets.places_per_1000``.
+    radius_m
+        ``--radius-m``: overrides ``geography.service_radius_m``.
+    decay, beta
+        Distance decay of demand (``auto`` follows the scenario).
+    strengthen
+        Strong linking constraints in the min-cost model (keep True).
+    cover_every_community
+        min-cost: also put every community within the radius of an open site.
+    """
+
+    objective: Objective = "min-cost"
+    max_sites: int | None = None
+    budget_cny: float | None = None
+    target_per_1000: float | None = None
+    radius_m: float | None = None
+    decay: DecayKind | Literal["auto"] = "auto"
+    beta: float | None = None
+    strengthen: bool = True
+    cover_every_community: bool = False
+
+    def __post_init__(self) -> None:
+        if self.objective not in OBJECTIVES:
+            raise UserError(f"--objective {self.objective}: one of {', '.join(OBJECTIVES)}")
+        if self.max_sites is not None and self.max_sites < 0:
+            raise UserError(f"--sites {self.max_sites}: a whole number >= 0")
+        if self.budget_cny is not None and not (
+            np.isfinite(self.budget_cny) and self.budget_cny >= 0
+        ):
+            raise UserError(f"--budget {self.budget_cny}: yuan >= 0")
+        if self.target_per_1000 is not None and not (0 <= self.target_per_1000 <= 1000):
+            raise UserError(f"--target-per-1000 {self.target_per_1000}: a number from 0 to 1000")
+
+
+def min_cost_options(scenario: Scenario, opts: OptimizeOptions) -> MinCostOptions:
+    """The min-cost targets: the scenario's ``[targets]``, overridden by the options."""
+    tg = scenario.targets
+    per = opts.target_per_1000 if opts.target_per_1000 is not None else tg.places_per_1000
+    return MinCostOptions(
+        coverage_share=tg.coverage_share,
+        min_community_share=tg.min_community_share,
+        places_per_1000=per,
+        budget_cny=opts.budget_cny,
+        strengthen=opts.strengthen,
+        cover_every_community=opts.cover_every_community,
+    )
+
+
+def _targets_record(
+    inst: Instance, opts: OptimizeOptions, mc: MinCostOptions | None
+) -> dict[str, Any]:
+    rec: dict[str, Any] = {
+        "budget_cny": opts.budget_cny,
+        "max_sites": opts.max_sites,
+        "max_turn_away": inst.max_turn_away,
+        "decay": inst.decay_kind,
+    }
+    if inst.decay_kind != "off":
+        rec["decay_beta"] = (
+            opts.beta if opts.beta is not None else inst.scenario.geography.decay.beta
+        )
+    if mc is not None:
+        rec.update(
+            coverage_share=mc.coverage_share,
+            min_community_share=mc.min_community_share,
+            places_per_1000=mc.places_per_1000,
+            cover_every_community=mc.cover_every_community,
+        )
+    return rec
+
+
+def _no_solution(outcome: SolveOutcome, what: str) -> SolverError:
+    return SolverError(
+        f"{what}: the solver ({outcome.solver}) found no solution in {outcome.seconds:.1f} s "
+        f"({outcome.message or outcome.status}); raise --time-limit or try --solver highs"
+    )
+
+
+def optimize(scenario: Scenario, opts: OptimizeOptions, spec: SolverSpec) -> Plan:
+    """Solve one allocation problem and return the plan.
+
+    Raises
+    ------
+    InfeasibleError
+        The targets cannot be met; the message says which and by how much.
+    SolverError
+        The solver is missing, failed, or found no solution within the time limit.
+    """
+    t0 = time.perf_counter()
+    inst = build_instance(scenario, radius_m=opts.radius_m, decay=opts.decay, beta=opts.beta)
+    if opts.objective == "min-cost":
+        return _min_cost(inst, opts, spec, t0)
+    if opts.objective == "cover-all":
+        check_cover_all(inst)
+        model = build_cover_all(inst)
+    else:
+        if opts.max_sites is None and opts.budget_cny is None:
+            raise UserError("--objective max-coverage needs --sites P or --budget B (or both)")
+        model = build_max_coverage(inst, opts.max_sites, opts.budget_cny)
+    build_s = time.perf_counter() - t0
+    sol = solve_cover(model, spec)
+    if sol.outcome.status == "infeasible":
+        raise InfeasibleError(f"{opts.objective}: the model is infeasible")
+    if not sol.outcome.has_solution:
+        raise _no_solution(sol.outcome, opts.objective)
+    added, walk, staff, share = size_new_sites(inst, sol.opened)
+    return make_plan(
+        inst,
+        objective=opts.objective,
+        status=sol.outcome.status,
+        solver=sol.outcome.solver,
+        gap=sol.outcome.gap,
+        solve_seconds=sol.outcome.seconds,
+        build_seconds=build_s,
+        objective_value=sol.objective_value,
+        targets=_targets_record(inst, opts, None),
+        opened=sol.opened,
+        added=added,
+        walk=walk,
+        staff=staff,
+        share=share,
+        covered_children=covered_children(inst, sol.opened),
+    )
+
+
+def _min_cost(inst: Instance, opts: OptimizeOptions, spec: SolverSpec, t0: float) -> Plan:
+    mc = min_cost_options(inst.scenario, opts)
+    check_min_cost(inst, mc)
+    model = build_min_cost(inst, mc)
+    build_s = time.perf_counter() - t0
+    sol = solve_min_cost(model, spec)
+    if sol.outcome.status == "infeasible":
+        raise InfeasibleError(explain_infeasible(inst, mc, spec))
+    if not sol.outcome.has_solution:
+        raise _no_solution(sol.outcome, "min-cost")
+    opened = sol.opened
+    return make_plan(
+        inst,
+        objective="min-cost",
+        status=sol.outcome.status,
+        solver=sol.outcome.solver,
+        gap=sol.outcome.gap,
+        solve_seconds=sol.outcome.seconds,
+        build_seconds=build_s,
+        objective_value=sol.outcome.objective,
+        targets=_targets_record(inst, opts, mc),
+        opened=opened,
+        added=sol.added_places,
+        walk=sol.walk_in_places,
+        staff=sol.added_staff,
+        share=sol.share,
+        covered_children=covered_children(inst, opened),
+    )

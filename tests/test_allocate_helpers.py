@@ -1,0 +1,109 @@
+"""Scenario builders shared by the allocation tests (no tests of its own).
+
+Scenarios are built as plain dicts (the TOML contract) and validated with
+:func:`tuoyu_sim.scenario.validate_data`, exactly as a user's file would be.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from tuoyu_sim.scenario import Scenario, validate_data
+
+BASE: dict[str, Any] = {
+    "name": "allocation test",
+    "simulation": {"days": 1, "replications": 1, "seed": 1, "open": "07:30", "close": "19:00"},
+    "geography": {"distance": "euclidean", "detour_factor": 1.0, "service_radius_m": 1000},
+    "age_groups": {
+        "older": {"months": [24, 36], "ratio": 7, "class_size": 20, "area_m2_per_child": 9}
+    },
+    "care_types": {
+        "full_day": {
+            "mode": "enrolled",
+            "window": ["07:30", "08:30"],
+            "stay": {"dist": "fixed", "mean_hours": 9.0},
+        },
+    },
+    "staff": {"min_health_per_facility": 0},
+    "targets": {"coverage_share": 1.0, "max_turn_away": 0.05},
+    "costs": {
+        "per_place_cny": 20000,
+        "per_site_cny": 300000,
+        "per_caregiver_year_cny": {"teacher": 80000, "nursery": 60000, "health": 100000},
+        "years": 1,
+    },
+}
+
+
+def scenario_dict(
+    seed: int,
+    *,
+    n_comm: int = 6,
+    n_fac: int = 1,
+    n_cand: int = 4,
+    size_m: float = 2500.0,
+    propensity: float = 0.1,
+    walk_in: float = 0.0,
+    max_places: tuple[int, int] = (5, 30),
+    children: tuple[int, int] = (20, 120),
+    fac_places: tuple[int, int] = (2, 12),
+) -> dict[str, Any]:
+    """A random district as a scenario dict (one age class; optional drop-in)."""
+    rng = np.random.default_rng(seed)
+    d: dict[str, Any] = {k: (dict(v) if isinstance(v, dict) else v) for k, v in BASE.items()}
+    d["care_types"] = dict(BASE["care_types"])
+    if walk_in > 0:
+        d["care_types"]["drop_in"] = {
+            "mode": "walk_in",
+            "window": ["07:30", "19:00"],
+            "stay": {"dist": "exponential", "mean_hours": 2.0},
+        }
+    d["targets"] = dict(BASE["targets"])
+    d["communities"] = []
+    for i in range(n_comm):
+        demand = {"full_day": propensity}
+        if walk_in > 0:
+            demand["drop_in"] = walk_in
+        d["communities"].append(
+            {
+                "id": f"c{i}",
+                "group": f"g{i % 2}",
+                "population": int(rng.integers(2000, 8000)),
+                "children_under3": int(rng.integers(*children)),
+                "x_m": float(rng.uniform(0, size_m)),
+                "y_m": float(rng.uniform(0, size_m)),
+                "age_mix": {"older": 1.0},
+                "demand": demand,
+            }
+        )
+    d["facilities"] = []
+    for k in range(n_fac):
+        p = int(rng.integers(*fac_places))
+        d["facilities"].append(
+            {
+                "id": f"f{k}",
+                "x_m": float(rng.uniform(0, size_m)),
+                "y_m": float(rng.uniform(0, size_m)),
+                "places": {"older": p},
+                "staff": {"teacher": 1, "nursery": int(p // 7)},
+                "area_m2": float(9 * (p + int(rng.integers(0, 10)))),
+            }
+        )
+    d["candidate_sites"] = []
+    for k in range(n_cand):
+        d["candidate_sites"].append(
+            {
+                "id": f"s{k}",
+                "x_m": float(rng.uniform(0, size_m)),
+                "y_m": float(rng.uniform(0, size_m)),
+                "max_places": int(rng.integers(*max_places)),
+                "fixed_cost_cny": float(rng.integers(1, 6) * 50000),
+            }
+        )
+    return d
+
+
+def make(d: dict[str, Any]) -> Scenario:
+    return validate_data(d)
