@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from tuoyu_sim import __version__
+from tuoyu_sim.argtypes import non_negative_int, positive_int
 from tuoyu_sim.errors import UserError
 
 log = logging.getLogger("tuoyu_sim")
@@ -31,26 +32,6 @@ _PLUGGED: dict[str, tuple[str, str]] = {
     "sweep": ("tuoyu_sim.sweep_cmd", "what-if grid over scenario keys, in parallel or on Dask"),
     "report": ("tuoyu_sim.report_cmd", "proposal-ready HTML report from a results folder"),
 }
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{value} must be 0 or more")
-    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -90,12 +71,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def add_simulation_options(p: argparse.ArgumentParser) -> None:
     """``--replications --days --seed --workers`` (shared by simulate, plan and sweep)."""
-    p.add_argument("--replications", type=_positive_int, help="replications (default: scenario's)")
-    p.add_argument("--days", type=_positive_int, help="days per replication (default: scenario's)")
-    p.add_argument("--seed", type=_non_negative_int, help="random seed (default: scenario's)")
+    p.add_argument("--replications", type=positive_int, help="replications (default: scenario's)")
+    p.add_argument("--days", type=positive_int, help="days per replication (default: scenario's)")
+    p.add_argument("--seed", type=non_negative_int, help="random seed (default: scenario's)")
     p.add_argument(
         "--workers",
-        type=_positive_int,
+        type=positive_int,
         help="processes (default: one per core); results do not depend on it",
     )
 

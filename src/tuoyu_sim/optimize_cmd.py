@@ -11,44 +11,17 @@ solver or bad options print a message without a traceback and exit non-zero.
 from __future__ import annotations
 
 import argparse
-import math
 from pathlib import Path
+from typing import Any
 
+from tuoyu_sim.argtypes import (
+    non_negative_float,
+    non_negative_int,
+    positive_float,
+    positive_int,
+    relative_gap,
+)
 from tuoyu_sim.errors import UserError
-
-
-def _non_negative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not math.isfinite(value) or value < 0:
-        raise argparse.ArgumentTypeError(f"{value} must be a finite number >= 0")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    value = _non_negative_float(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{value} must be > 0")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{value} must be 0 or more")
-    return value
-
-
-def _gap(text: str) -> float:
-    value = _non_negative_float(text)
-    if value >= 1:
-        raise argparse.ArgumentTypeError(f"{value} must be a relative gap below 1 (e.g. 0.001)")
-    return value
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -63,23 +36,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "covering every community",
     )
     parser.add_argument(
-        "--sites", type=_non_negative_int, metavar="P", help="max-coverage: at most P new sites"
+        "--sites", type=non_negative_int, metavar="P", help="max-coverage: at most P new sites"
     )
     parser.add_argument(
         "--budget",
-        type=_non_negative_float,
+        type=non_negative_float,
         metavar="B",
         help="most the plan may cost, yuan (max-coverage: site costs)",
     )
     parser.add_argument(
         "--target-per-1000",
-        type=_non_negative_float,
+        type=non_negative_float,
         metavar="X",
         help="places per 1,000 residents (default: targets.places_per_1000)",
     )
     parser.add_argument(
         "--radius-m",
-        type=_positive_float,
+        type=positive_float,
         metavar="R",
         help="service radius, metres (default: geography.service_radius_m)",
     )
@@ -95,7 +68,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="distance decay of demand (auto: the scenario's geography)",
     )
     parser.add_argument(
-        "--beta", type=_positive_float, help="decay parameter (default: geography.decay.beta)"
+        "--beta", type=positive_float, help="decay parameter (default: geography.decay.beta)"
     )
     parser.add_argument(
         "--solver",
@@ -105,19 +78,45 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--time-limit",
-        type=_positive_float,
+        type=positive_float,
         metavar="S",
         help="solver wall-clock limit, seconds (a stopped solve is 'feasible')",
     )
     parser.add_argument(
         "--gap",
-        type=_gap,
+        type=relative_gap,
         default=0.0,
         help="relative optimality gap at which the solver may stop (default 0)",
     )
-    parser.add_argument("--threads", type=int, default=1, help="solver threads (default 1)")
+    parser.add_argument(
+        "--threads", type=positive_int, default=1, help="solver threads (default 1)"
+    )
     parser.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
     parser.add_argument("--out", help="results folder (default: results/<scenario>-optimize)")
+
+
+def options_from_args(args: argparse.Namespace) -> tuple[Any, Any]:
+    """The optimize options and the solver, from the command line (shared with ``plan``)."""
+    from tuoyu_sim.allocate import OptimizeOptions, SolverSpec
+
+    if args.objective != "min-cost" and args.target_per_1000 is not None:
+        raise UserError("--target-per-1000 applies to --objective min-cost only")
+    if args.objective != "max-coverage" and args.sites is not None:
+        raise UserError("--sites applies to --objective max-coverage only")
+    if args.objective == "cover-all" and args.budget is not None:
+        raise UserError("--budget applies to --objective min-cost or max-coverage")
+    opts = OptimizeOptions(
+        objective=args.objective,
+        max_sites=args.sites,
+        budget_cny=args.budget,
+        target_per_1000=args.target_per_1000,
+        radius_m=args.radius_m,
+        decay=args.decay,
+        beta=args.beta,
+        cover_every_community=args.cover_every_community,
+    )
+    spec = SolverSpec(args.solver, time_limit_s=args.time_limit, gap=args.gap, threads=args.threads)
+    return opts, spec
 
 
 def run(args: argparse.Namespace) -> int:
@@ -126,8 +125,6 @@ def run(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     from tuoyu_sim.allocate import (
-        OptimizeOptions,
-        SolverSpec,
         build_instance,
         optimize,
         plan_rows,
@@ -146,23 +143,7 @@ def run(args: argparse.Namespace) -> int:
     from tuoyu_sim.scenario import dump_toml, load_scenario
 
     scenario = load_scenario(args.scenario)
-    opts = OptimizeOptions(
-        objective=args.objective,
-        max_sites=args.sites,
-        budget_cny=args.budget,
-        target_per_1000=args.target_per_1000,
-        radius_m=args.radius_m,
-        decay=args.decay,
-        beta=args.beta,
-        cover_every_community=args.cover_every_community,
-    )
-    if args.objective != "min-cost" and args.target_per_1000 is not None:
-        raise UserError("--target-per-1000 applies to --objective min-cost only")
-    if args.objective != "max-coverage" and args.sites is not None:
-        raise UserError("--sites applies to --objective max-coverage only")
-    if args.objective == "cover-all" and args.budget is not None:
-        raise UserError("--budget applies to --objective min-cost or max-coverage")
-    spec = SolverSpec(args.solver, time_limit_s=args.time_limit, gap=args.gap, threads=args.threads)
+    opts, spec = options_from_args(args)
     plan = optimize(scenario, opts, spec)
     problems = verify_plan(scenario, plan)
     if problems:  # a bug, not a user error: fail loudly

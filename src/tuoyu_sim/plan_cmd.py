@@ -76,7 +76,7 @@ def _nearest_group(sc: Any, point: Any, distance_m: Any) -> str:
 def run(args: argparse.Namespace) -> int:
     from rich.table import Table
 
-    from tuoyu_sim.allocate import OptimizeOptions, SolverSpec, optimize, planned_scenario
+    from tuoyu_sim.allocate import optimize, planned_scenario
     from tuoyu_sim.allocate.results import summary as plan_summary
     from tuoyu_sim.cli import console, default_out, simulation_figures, simulation_overrides
     from tuoyu_sim.output import (
@@ -92,8 +92,6 @@ def run(args: argparse.Namespace) -> int:
 
     if args.objective != "min-cost":
         raise UserError(f"--objective {args.objective}: plan always uses min-cost")
-    if args.sites is not None:
-        raise UserError("--sites applies to optimize --objective max-coverage only")
     if args.max_iterations < 2:
         raise UserError(
             f"--max-iterations {args.max_iterations}: at least 2 (a plan must hold twice)"
@@ -102,16 +100,9 @@ def run(args: argparse.Namespace) -> int:
     changes = simulation_overrides(args)
     if changes:
         scenario = scenario.with_changes(changes)
-    opts = OptimizeOptions(
-        objective="min-cost",
-        budget_cny=args.budget,
-        target_per_1000=args.target_per_1000,
-        radius_m=args.radius_m,
-        decay=args.decay,
-        beta=args.beta,
-        cover_every_community=args.cover_every_community,
-    )
-    spec = SolverSpec(args.solver, time_limit_s=args.time_limit, gap=args.gap, threads=args.threads)
+    from tuoyu_sim.optimize_cmd import options_from_args
+
+    opts, spec = options_from_args(args)
     out = console()
     quiet = args.quiet
 
