@@ -328,6 +328,33 @@ def build(rng: np.random.Generator) -> tuple[list[dict], list[dict], list[dict]]
             row["fixed_cost_cny"] = 450_000
         sites.append(row)
 
+    # Every community still outside the 1 km circle of a facility or candidate gets
+    # one small candidate in its village service centre (assumption: a free room,
+    # only a fit-out to pay), so "every community within 1 km" is a question the
+    # optimizer can answer rather than an impossibility.
+    def near_site(c: dict) -> bool:
+        pts = np.array([[x["x_m"], x["y_m"]] for x in [*facilities, *sites]], dtype=float)
+        return bool(np.min(np.hypot(pts[:, 0] - c["x_m"], pts[:, 1] - c["y_m"])) * DETOUR
+                    <= RADIUS_M)
+
+    for c in sorted(communities, key=lambda c: -c["population"]):
+        if near_site(c):
+            continue
+        a = rng.uniform(0.0, 2.0 * math.pi)
+        r = rng.uniform(40.0, 180.0)
+        sites.append(
+            {
+                "id": f"S{len(sites) + 1:02d}",
+                "name": f"{c['name']} 村（居）委会服务中心（候选）",
+                "group": c["group"],
+                "x_m": round(c["x_m"] + r * math.cos(a)),
+                "y_m": round(c["y_m"] + r * math.sin(a)),
+                "max_places": 20,
+                "area_m2": 200,
+                "fixed_cost_cny": 120_000,
+            }
+        )
+
     for c in communities:
         del c["_seat"]
     return communities, facilities, sites
