@@ -31,6 +31,9 @@ QUESTION = (
 TARGETS = (6.0, 10.0)
 
 
+CIRCLE = ", every community in the circle"
+
+
 def outside_share(sc: Scenario) -> tuple[int, float]:
     """Communities and share of children under 3 with no facility within the circle."""
     pairs = pairs_within(sc, sc.communities, sc.facilities, sc.geography.service_radius_m)
@@ -313,7 +316,7 @@ def main() -> int:
     for r in done:
         lines.append(
             f"- **{r['target']:g} per 1,000**"
-            f"{'' if r['cover'] else ' (without the every-community condition)'}: "
+            f"{CIRCLE if r['cover'] else ' (without the every-community condition)'}: "
             f"{money(r['cost']['cost_cny'])} yuan ({r['status']}), "
             f"{len(r['new_sites'])} new sites, "
             f"{r['added_places']:,} added places; {r['per_1000_before']:.2f} → "
@@ -340,8 +343,8 @@ empty place-hours.
 """
     method = f"""
 `tuoyu_sim.allocate.optimize` (min-cost, HiGHS, relative gap ≤ {spec.gap:.1%}, time limit
-{spec.time_limit_s:g} s) chooses which of the 30 candidate sites to open and how many places
-and caregivers to add so that the district reaches the target per 1,000, with
+{spec.time_limit_s:g} s) chooses which of the {len(base.candidate_sites)} candidate sites to open and
+how many places and caregivers to add so that the district reaches the target per 1,000, with
 `cover_every_community=True` first; `planned_scenario` applies the plan and the planned district
 is simulated ({reps} replications × {days} days, 95% Student-t intervals over replications).
 """
