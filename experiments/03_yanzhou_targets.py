@@ -343,10 +343,11 @@ empty place-hours.
 """
     method = f"""
 `tuoyu_sim.allocate.optimize` (min-cost, HiGHS, relative gap ≤ {spec.gap:.1%}, time limit
-{spec.time_limit_s:g} s) chooses which of the {len(base.candidate_sites)} candidate sites to open and
-how many places and caregivers to add so that the district reaches the target per 1,000, with
-`cover_every_community=True` first; `planned_scenario` applies the plan and the planned district
-is simulated ({reps} replications × {days} days, 95% Student-t intervals over replications).
+{spec.time_limit_s:g} s) chooses which of the {len(base.candidate_sites)} candidate sites to
+open and how many places and caregivers to add so that the district reaches the target per
+1,000, with `cover_every_community=True` first; `planned_scenario` applies the plan and the
+planned district is simulated ({reps} replications × {days} days, 95% Student-t
+intervals over replications).
 """
     caveats = [
         SYNTHETIC_CAVEAT,
