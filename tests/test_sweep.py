@@ -391,7 +391,8 @@ def test_sigkill_then_resume_recomputes_no_finished_point(tmp_path: Path) -> Non
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(timeout=10)
     assert proc.returncode == -signal.SIGKILL
-    assert not tmp_files(out)
+    # a kill in the middle of an atomic write may leave its temporary file (never the
+    # result file half-written); the next run removes it
     finished = {p.name: p.stat().st_mtime_ns for p in (out / "points").glob("*.json")}
     assert 1 <= len(finished) < 6, "the sweep finished before it could be killed"
     rows = read_csv(out / "sweep.csv")  # whole, parseable, the points finished so far

@@ -107,7 +107,12 @@ def save_figure(fig: Any, path: str | Path, dpi: int = 150) -> Path:
 
 
 def prepare_out_dir(path: str | Path) -> Path:
-    """Create the results folder (and parents); a file in the way is a user error."""
+    """Create the results folder (and parents); a file in the way is a user error.
+
+    Temporary files that a killed run left behind (``.NAME.XXXX.tmp``, written by
+    :func:`atomic_write_bytes` and never renamed) are removed: the finished files
+    beside them are complete, and the temporaries are of no use to anyone.
+    """
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise UserError(f"--out {path}: exists and is not a folder")
@@ -115,4 +120,7 @@ def prepare_out_dir(path: str | Path) -> Path:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UserError(f"--out {path}: cannot create the folder ({exc.strerror})") from None
+    for stale in path.rglob(".*.tmp"):
+        with contextlib.suppress(OSError):
+            stale.unlink()
     return path
