@@ -68,3 +68,15 @@ def use_cjk() -> bool:
     matplotlib.rcParams["font.family"] = "sans-serif"
     matplotlib.rcParams["axes.unicode_minus"] = False
     return True
+
+
+def label_language(lang: str | None) -> str:
+    """The language to label a figure in: ``lang`` if it can be drawn, else English.
+
+    With ``lang=None``, Chinese when a CJK font is available. Chinese is never
+    drawn without a CJK font (it would render as boxes).
+    """
+    has_cjk = use_cjk()
+    if lang is None:
+        return "zh" if has_cjk else "en"
+    return lang if (lang == "en" or has_cjk) else "en"

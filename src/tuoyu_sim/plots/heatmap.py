@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from tuoyu_sim.plots.fonts import use_cjk
+from tuoyu_sim.plots.fonts import label_language
 
 LABELS = {
     "zh": {
@@ -37,13 +37,6 @@ LABELS = {
         "more": "{n} more facilities with some breach not shown",
     },
 }
-
-
-def _lang(lang: str | None) -> str:
-    has_cjk = use_cjk()
-    if lang is None:
-        return "zh" if has_cjk else "en"
-    return lang if (lang == "en" or has_cjk) else "en"
 
 
 def _number(value: Any) -> float:
@@ -86,7 +79,7 @@ def breach_heatmap(
         One heat-map axes and its colour bar; with no breach anywhere, a
         single axes that says so.
     """
-    lang = _lang(lang)
+    lang = label_language(lang)
     L = LABELS[lang]
     names = names or {}
     top = max(1, int(top))

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from tuoyu_sim.plots.fonts import use_cjk
+from tuoyu_sim.plots.fonts import label_language
 from tuoyu_sim.scenario import CARE_TYPE_NAMES_ZH
 
 LABELS = {
@@ -58,14 +58,6 @@ TYPE_COLOURS = {
 }
 
 
-def _lang(lang: str | None) -> str:
-    """Chinese when a CJK font is available (or asked for), else English."""
-    has_cjk = use_cjk()
-    if lang is None:
-        return "zh" if has_cjk else "en"
-    return lang if (lang == "en" or has_cjk) else "en"
-
-
 def type_label(care_type: str, lang: str) -> str:
     if lang == "zh":
         return f"{CARE_TYPE_NAMES_ZH.get(care_type, care_type)}"
@@ -100,7 +92,7 @@ def utilization_curve(
     scope, key
         Which curve: ``("district", "all")``, ``("group", NAME)`` or ``("facility", ID)``.
     """
-    lang = _lang(lang)
+    lang = label_language(lang)
     L = LABELS[lang]
     sel = _select(rows, scope, key)
     fig = Figure(figsize=(9, 6.5), layout="constrained")
@@ -151,7 +143,7 @@ def utilization_curve(
 
 def group_curves(rows: Sequence[Mapping[str, Any]], lang: str | None = None) -> Figure:
     """Utilization through the day of every facility group (subdistrict or town)."""
-    lang = _lang(lang)
+    lang = label_language(lang)
     L = LABELS[lang]
     fig = Figure(figsize=(9, 5), layout="constrained")
     ax = fig.subplots()
@@ -185,7 +177,7 @@ def turn_away_by_facility(
     top: int = 40,
 ) -> Figure:
     """Walk-in turn-away rate per facility with 95% intervals, worst first."""
-    lang = _lang(lang)
+    lang = label_language(lang)
     L = LABELS[lang]
     facs = [f for f in summary["facilities"] if f["walk_in_arrivals"] > 0]
     facs.sort(key=lambda f: -(f["turn_away_rate"]["mean"] or 0.0))
@@ -227,7 +219,7 @@ def group_panels(
 
     Each panel's right axis reads the same curve as utilization (children / places).
     """
-    lang = _lang(lang)
+    lang = label_language(lang)
     L = LABELS[lang]
     sel = [r for r in rows if r["scope"] == "group"]
     keys = list(dict.fromkeys(r["key"] for r in sel))

@@ -17,7 +17,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
-from tuoyu_sim.plots.fonts import use_cjk
+from tuoyu_sim.plots.fonts import label_language
 
 LABELS = {
     "zh": {
@@ -38,13 +38,6 @@ LABELS = {
 
 FIGURES: tuple[str, ...] = ("turn_away_rate", "utilization")
 """Headline figures drawn by default, one row of panels each."""
-
-
-def _lang(lang: str | None) -> str:
-    has_cjk = use_cjk()
-    if lang is None:
-        return "zh" if has_cjk else "en"
-    return lang if (lang == "en" or has_cjk) else "en"
 
 
 def _number(value: Any) -> float:
@@ -164,7 +157,7 @@ def response_curves(
     lang
         ``"zh"`` or ``"en"``; default Chinese when a CJK font is available.
     """
-    lang = _lang(lang)
+    lang = label_language(lang)
     L = LABELS[lang]
     n = max(1, len(params))
     fig = Figure(figsize=(max(6.0, 4.2 * n), 3.2 * len(figures) + 0.6), layout="constrained")
