@@ -25,6 +25,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Write the report; print its path."""
+    from tuoyu_sim.cli import console
+
     path = write_report(args.dir, lang=args.lang, out=args.out)
-    print(f"report written to {path}")
+    console().print(f"report written to [bold]{path}[/bold]")
     return 0
