@@ -267,8 +267,11 @@ def print_simulation_summary(summary: dict[str, Any], out_dir: Path, max_turn_aw
     out.print(t)
     facs = sorted(summary["facilities"], key=lambda f: -(f["turn_away_rate"]["mean"] or 0.0))
     t = Table(title="facilities (worst turn-away first; at most 10)")
-    for col in ("facility", "places", "enrolled", "utilization", "turn-away", "breach days"):
-        t.add_column(col, justify="right" if col != "facility" else "left", no_wrap=True)
+    t.add_column("facility", max_width=24, overflow="ellipsis", no_wrap=True)
+    for col in ("places", "enrolled"):
+        t.add_column(col, justify="right", no_wrap=True, min_width=len(col))
+    for col in ("utilization", "turn-away", "breach days"):
+        t.add_column(col, justify="right")
     for f in facs[:10]:
         flag = "[red]" if (f["turn_away_rate"]["mean"] or 0) > max_turn_away else ""
         t.add_row(
