@@ -13,6 +13,7 @@ import logging
 log = logging.getLogger(__name__)
 
 _PROBE = "托育临时托全日托兖州区"
+SC_FACE = "Noto Sans CJK SC"
 
 
 @functools.cache
@@ -32,7 +33,10 @@ def cjk_font() -> str | None:
             font_manager.fontManager.addfont(path)
             name = font_manager.FontProperties(fname=path).get_name()
             if covers_cjk(path):
-                return name
+                # a collection holds JP, KR, SC, TC and HK faces; hanzi take the
+                # Simplified Chinese shapes only in the SC face
+                faces = {e.name for e in font_manager.fontManager.ttflist if e.fname == path}
+                return SC_FACE if SC_FACE in faces else name
         except (OSError, RuntimeError, ValueError) as exc:  # pragma: no cover
             log.warning("cannot load font %s: %s", path, exc)
     for entry in font_manager.fontManager.ttflist:
