@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import OPTIMIZE_SPEC_KEYS
 from test_allocate_helpers import make, scenario_dict
 from tuoyu_sim.allocate import OptimizeOptions, SolverSpec, optimize
 from tuoyu_sim.allocate import solvers as solvers_mod
@@ -22,25 +23,7 @@ from tuoyu_sim.scenario import dump_toml, load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 MINIMAL = ROOT / "scenarios" / "minimal.toml"
-SPEC_KEYS = {
-    "objective",
-    "status",
-    "solver",
-    "gap",
-    "solve_seconds",
-    "new_sites",
-    "added_places",
-    "added_caregivers",
-    "cost",
-    "covered_children",
-    "coverage_share",
-    "places_per_1000_before",
-    "places_per_1000_after",
-    "sites",
-    "scenario",
-    "seed",
-    "versions",
-}
+SPEC_KEYS = OPTIMIZE_SPEC_KEYS | {"scenario", "seed", "versions"}
 
 
 def _write(tmp_path: Path, d: dict, name: str = "s.toml") -> Path:

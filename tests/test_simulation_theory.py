@@ -29,6 +29,7 @@ from conftest import assert_in_ci, build, ci, walk_in_dict
 from tuoyu_sim.metrics import Figures
 from tuoyu_sim.queueing import LossSystem, erlang_b, transient
 from tuoyu_sim.simulate import SimulationResult, simulate
+from tuoyu_sim.validation import littles_law_data
 
 
 def _run(data: dict[str, Any]) -> tuple[SimulationResult, np.ndarray, np.ndarray]:
@@ -229,18 +230,7 @@ def test_littles_law_occupancy_is_admitted_rate_times_mean_stay() -> None:
     admitted child's whole stay is inside the day.
     """
     days, reps, stay_min = 100, 30, 60.0
-    data = walk_in_dict(
-        places={"older": 6},
-        arrivals_per_day={"older": 80.0},
-        caregivers=100,
-        stay={"dist": "lognormal", "mean_hours": 1.0, "sd_hours": 1.0},
-        open_="00:00",
-        close="24:00",
-        window=("00:00", "12:00"),
-        days=days,
-        replications=reps,
-        seed=31,
-    )
+    data = littles_law_data(days=days, replications=reps, seed=31)
     _, counts, occ = _run(data)
     admitted = counts[:, 0, 0, 1].astype(float)
     turned = counts[:, 0, 0, 3].sum()

@@ -101,7 +101,7 @@ def console(stderr: bool = False) -> Any:
     return Console(stderr=stderr, highlight=False, soft_wrap=True)
 
 
-def progress_bar(total: int, description: str, quiet: bool = False) -> Any:
+def progress_bar(quiet: bool = False) -> Any:
     """A rich progress bar on stderr (silent when not a terminal or quiet)."""
     from rich.progress import (
         BarColumn,
@@ -148,7 +148,7 @@ def run_simulation(
     n = scenario.simulation.replications
     workers = workers or default_workers()
     model = build_model(scenario)
-    with progress_bar(n, label, quiet) as bar:
+    with progress_bar(quiet) as bar:
         task = bar.add_task(f"{label} ({workers} worker{'s' if workers > 1 else ''})", total=n)
 
         def advance(done: int) -> None:

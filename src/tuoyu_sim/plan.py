@@ -95,7 +95,6 @@ class PlanOutcome:
     original: Scenario
     final: Scenario
     first_plan: Any
-    last_plan: Any
     iterations: list[Iteration] = field(default_factory=list)
     final_summary: dict[str, Any] = field(default_factory=dict)
     final_tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
@@ -350,8 +349,7 @@ def run_plan(
     seed = scenario.simulation.seed
     current = scenario
     first_plan = None
-    plan = None
-    outcome = PlanOutcome(original=scenario, final=scenario, first_plan=None, last_plan=None)
+    outcome = PlanOutcome(original=scenario, final=scenario, first_plan=None)
     held_before = False
     for number in range(1, max(2, max_iterations) + 1):
         plan = optimize_fn(current)
@@ -405,7 +403,6 @@ def run_plan(
                 outcome.notes.append("re-sizing found nothing more it could change; stopping")
                 break
     outcome.first_plan = first_plan
-    outcome.last_plan = plan
     return outcome
 
 

@@ -15,7 +15,6 @@ All durations inside the engine are minutes; scenario keys say their unit
 
 from __future__ import annotations
 
-import copy
 import csv
 import json
 import math
@@ -824,19 +823,6 @@ def _set(node: Any, parts: list[str | int], value: Any, path: str) -> None:
     _set(node[key], rest, value, path)
 
 
-def get_path(data: Any, path: str) -> Any:
-    """The value at a dotted key path (no ``*``); raises ``KeyError`` if absent."""
-    node = data
-    for key in split_path(path):
-        if isinstance(node, list):
-            node = node[int(key)]
-        elif isinstance(node, dict):
-            node = node[str(key)]
-        else:
-            node = getattr(node, str(key))
-    return node
-
-
 # -- loading ---------------------------------------------------------------------
 
 
@@ -1122,17 +1108,4 @@ def dump_toml(scenario: Scenario) -> str:
     header = f"# {scenario.name}\n"
     if scenario.provenance:
         header += "".join(f"# {line}\n" for line in scenario.provenance.splitlines())
-    return header + tomli_w.dumps(_toml_ready(data))
-
-
-def _toml_ready(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _toml_ready(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_toml_ready(v) for v in value]
-    return value
-
-
-def copy_data(scenario: Scenario) -> dict[str, Any]:
-    """A deep, mutable plain-dict copy of a scenario, for building a variant."""
-    return copy.deepcopy(scenario.to_dict())
+    return header + tomli_w.dumps(data)

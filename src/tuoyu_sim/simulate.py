@@ -16,7 +16,7 @@ import math
 import os
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import chain
 
 import numpy as np
@@ -191,8 +191,6 @@ class ReplicationResult:
     """(F, H, SHORT_BINS): days by the most caregivers short during each hour."""
     daily: np.ndarray
     """(D, F, K, 4): arrivals, admitted, turned_away, child-minutes, per day."""
-    caregivers_present: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    """(F,): caregiver-days present (after absence)."""
 
 
 def _integrate(log: list[tuple[float, int, int]], n_types: int, edges: np.ndarray) -> np.ndarray:
@@ -295,7 +293,6 @@ def run_replication(model: Model, replication: int) -> ReplicationResult:
     breach_hour = np.zeros((F, H))
     short_hist = np.zeros((F, H, SHORT_BINS), dtype=np.int64)
     daily = np.zeros((days, F, K, 4))
-    present_staff = np.zeros(F)
     places_f = np.array([sum(s.places) for s in model.specs], dtype=float)
     widths = np.diff(model.curve_edges)
 
@@ -341,7 +338,6 @@ def run_replication(model: Model, replication: int) -> ReplicationResult:
                 int(g_abs[j].binomial(n, 1.0 - absence)) if absence > 0 else n
                 for (_, _, n) in spec.shifts
             ]
-            present_staff[j] += sum(on_duty)
             c.start_shifts(on_duty)
             # enrolled children
             ks, sess, ages, slot_of, n_slots = enrol[j]
@@ -461,7 +457,6 @@ def run_replication(model: Model, replication: int) -> ReplicationResult:
         breach_by_hour=breach_hour,
         short_by_hour=short_hist,
         daily=daily,
-        caregivers_present=present_staff,
     )
 
 

@@ -140,7 +140,7 @@ def _run_points(
     started = time.perf_counter()
     computed: list[str] = []
     try:
-        with progress_bar(len(points), "sweeping", args.quiet) as bar:
+        with progress_bar(args.quiet) as bar:
             task = bar.add_task(f"sweeping {where}", total=len(points))
 
             def on_start(done: int, todo: int) -> None:

@@ -512,7 +512,7 @@ def cases() -> tuple[Case, ...]:
             name="littles_law",
             title="Little's law, lognormal stays (1 h, sd 1 h), 6 places binding",
             theory="L = lambda_admitted x W",
-            build=_littles_law,
+            build=littles_law_data,
             checks=(Check("little_ratio", 1.0, little_ratio),),
             days=100,
             replications=30,
@@ -522,7 +522,8 @@ def cases() -> tuple[Case, ...]:
     )
 
 
-def _littles_law(days: int, replications: int, seed: int) -> dict[str, Any]:
+def littles_law_data(days: int, replications: int, seed: int) -> dict[str, Any]:
+    """The Little's-law case: lognormal stays, arrivals 00:00–12:00 on a 24-hour day."""
     return walk_in_data(
         places={"older": 6},
         arrivals_per_day={"older": 80.0},
