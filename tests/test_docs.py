@@ -134,6 +134,7 @@ def test_every_output_column_is_documented(workdir: Path) -> None:
             "1",
             "--quiet",
             "--no-figures",
+            "--episodes",
             "--out",
             "sim",
         ],

@@ -81,6 +81,7 @@ class Centre:
         "close",
         "due",
         "env",
+        "episodes",
         "free_res",
         "free_shared",
         "last_drop",
@@ -126,6 +127,9 @@ class Centre:
         self.turned_away = [0] * n_types
         self.log: list[tuple[float, int, int]] = []
         self.redirector = redirector
+        self.episodes: list[tuple[float, float, int, int, str]] | None = None
+        """Per-child records ``(arrival, departure, care type, age class, outcome)``,
+        kept only when asked (``simulate --episodes``)."""
         self.schedule: list[tuple[float, int]] = []
         self.last_drop = -1.0
         self.due: list[tuple[float, int, int, int]] = []
@@ -210,7 +214,10 @@ class Centre:
         self.log.append((now, k, 1))
         if self.needed > self.on_shift:
             self._check_breach()
-        heappush(self.due, (depart if depart > now else now, k, age, -2 if releases else -3))
+        depart = depart if depart > now else now
+        heappush(self.due, (depart, k, age, -2 if releases else -3))
+        if self.episodes is not None:
+            self.episodes.append((now, depart, k, age, "enrolled"))
 
     # -- walk-ins --------------------------------------------------------------
 
@@ -259,6 +266,8 @@ class Centre:
         self.needed += add
         self.log.append((now, k, 1))
         heappush(due, (now + stay, k, age, pool))
+        if self.episodes is not None:
+            self.episodes.append((now, now + stay, k, age, "admitted"))
         return True
 
     def walk_in(self, k: int, age: int, stay: float) -> None:
@@ -277,8 +286,12 @@ class Centre:
             and self.redirector(self, k, age, stay)
         ):
             self.redirected_out[k] += 1
+            if self.episodes is not None:
+                self.episodes.append((self.env._now, self.env._now, k, age, "redirected"))
         else:
             self.turned_away[k] += 1
+            if self.episodes is not None:
+                self.episodes.append((self.env._now, self.env._now, k, age, "turned_away"))
 
     # -- departures ------------------------------------------------------------
 

@@ -53,6 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
     add_simulation_options(p)
     p.add_argument("--out", help="results folder (default: results/<scenario>-simulate)")
     p.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
+    p.add_argument(
+        "--episodes",
+        action="store_true",
+        help="also write episodes.csv, one row per child (memory grows with days)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar or table")
     p.set_defaults(func=cmd_simulate)
 
@@ -140,7 +145,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def run_simulation(
-    scenario: Any, workers: int | None, quiet: bool, label: str = "simulating"
+    scenario: Any,
+    workers: int | None,
+    quiet: bool,
+    label: str = "simulating",
+    episodes: bool = False,
 ) -> Any:
     """Simulate with a progress bar; returns the SimulationResult."""
     from tuoyu_sim.simulate import build_model, default_workers, simulate
@@ -154,7 +163,7 @@ def run_simulation(
         def advance(done: int) -> None:
             bar.update(task, completed=done)
 
-        return simulate(scenario, workers=workers, progress=advance, model=model)
+        return simulate(scenario, workers=workers, progress=advance, model=model, episodes=episodes)
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
@@ -168,7 +177,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         sc = sc.with_changes(changes)
     out_dir = Path(args.out) if args.out else default_out(args.scenario, "simulate")
     started = time.perf_counter()
-    result = run_simulation(sc, args.workers, args.quiet)
+    result = run_simulation(sc, args.workers, args.quiet, episodes=args.episodes)
     seconds = time.perf_counter() - started
     summary = summarize(result)
     summary["run_seconds"] = round(seconds, 3)

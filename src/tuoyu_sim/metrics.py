@@ -317,13 +317,45 @@ def tables(result: SimulationResult, summary: dict[str, Any]) -> dict[str, list[
         for j, f in enumerate(sc.facilities)
         for h in range(hours.size - 1)
     ]
-    return {
-        "breach_by_hour": breach_rows,
+    out: dict[str, list[dict[str, Any]]] = {"breach_by_hour": breach_rows}
+    if any(r.episodes is not None for r in result.replications):
+        out["episodes"] = episode_table(result)
+    return out | {
         "facilities": fac_rows,
         "care_types": type_rows,
         "daily": day_rows,
         "curves": curve_rows,
     }
+
+
+def episode_table(result: SimulationResult) -> list[dict[str, Any]]:
+    """One row per child and facility visited (``simulate --episodes``).
+
+    ``outcome`` is ``enrolled``, ``admitted`` (a walk-in, here or redirected here),
+    ``redirected`` (sent on from here) or ``turned_away``; times are minutes after
+    midnight; a child who did not stay has ``stay_min`` 0.
+    """
+    model = result.model
+    ids = [s.id for s in model.specs]
+    types = model.plan.care_types
+    ages = model.plan.ages
+    rows = []
+    for r in result.replications:
+        for day, j, arrive, depart, k, age, outcome in r.episodes or ():
+            rows.append(
+                {
+                    "replication": r.replication,
+                    "day": day + 1,
+                    "facility": ids[j],
+                    "care_type": types[k],
+                    "age_class": ages[age],
+                    "arrival_min": arrive,
+                    "departure_min": depart,
+                    "stay_min": depart - arrive,
+                    "outcome": outcome,
+                }
+            )
+    return rows
 
 
 def caregivers_short(result: SimulationResult, level: float) -> np.ndarray:

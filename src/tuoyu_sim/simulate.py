@@ -189,6 +189,10 @@ class ReplicationResult:
     """(F, H): minutes of breach in each hour of the open day."""
     short_by_hour: np.ndarray
     """(F, H, SHORT_BINS): days by the most caregivers short during each hour."""
+    episodes: list[tuple[int, int, float, float, int, int, str]] | None
+    """Per-child records ``(day, facility, arrival, departure, care type, age class,
+    outcome)`` if asked for, else None. A redirected child has a ``redirected`` row
+    at the facility that sent it on and an ``admitted`` row where it stayed."""
     daily: np.ndarray
     """(D, F, K, 4): arrivals, admitted, turned_away, child-minutes, per day."""
 
@@ -259,7 +263,7 @@ class _Redirects:
         return False
 
 
-def run_replication(model: Model, replication: int) -> ReplicationResult:
+def run_replication(model: Model, replication: int, episodes: bool = False) -> ReplicationResult:
     """Simulate every day of one replication; return its totals."""
     sc = model.scenario
     seed = sc.simulation.seed
@@ -325,6 +329,7 @@ def run_replication(model: Model, replication: int) -> ReplicationResult:
     range_h = np.arange(H)
     no_breach = np.zeros(F, dtype=np.int64)
     places_total = float(places_f.sum())
+    episode_rows: list[tuple[int, int, float, float, int, int, str]] = []
     for day in range(days):
         env = simpy.Environment(initial_time=open_)
         centres: list[Centre] = []
@@ -332,6 +337,8 @@ def run_replication(model: Model, replication: int) -> ReplicationResult:
 
         for j, spec in enumerate(model.specs):
             c = Centre(env, spec, K, close, redirector)
+            if episodes:
+                c.episodes = []
             centres.append(c)
             # staff
             on_duty = [
@@ -411,6 +418,8 @@ def run_replication(model: Model, replication: int) -> ReplicationResult:
         district_bins = np.zeros(B)
         for j, c in enumerate(centres):
             c.end_day()
+            if c.episodes is not None:
+                episode_rows.extend((day, j, *e) for e in c.episodes)
             day_counts = np.array(
                 (c.arrivals, c.admitted, c.redirected_out, c.turned_away, c.redirected_in),
                 dtype=np.int64,
@@ -446,6 +455,7 @@ def run_replication(model: Model, replication: int) -> ReplicationResult:
 
     short_hist[:, :, 0] += no_breach[:, None]
     return ReplicationResult(
+        episodes=episode_rows if episodes else None,
         replication=replication,
         counts=counts,
         occupancy_min=occupancy,
@@ -475,14 +485,18 @@ class SimulationResult:
 _WORKER_MODEL: Model | None = None
 
 
-def _init_worker(model: Model) -> None:
-    global _WORKER_MODEL
+_WORKER_EPISODES = False
+
+
+def _init_worker(model: Model, episodes: bool) -> None:
+    global _WORKER_MODEL, _WORKER_EPISODES
     _WORKER_MODEL = model
+    _WORKER_EPISODES = episodes
 
 
 def _run_in_worker(replication: int) -> ReplicationResult:
     assert _WORKER_MODEL is not None
-    return run_replication(_WORKER_MODEL, replication)
+    return run_replication(_WORKER_MODEL, replication, _WORKER_EPISODES)
 
 
 def default_workers() -> int:
@@ -498,6 +512,7 @@ def simulate(
     workers: int = 1,
     progress: Callable[[int], None] | None = None,
     model: Model | None = None,
+    episodes: bool = False,
 ) -> SimulationResult:
     """Run every replication of ``scenario``.
 
@@ -512,6 +527,8 @@ def simulate(
         Called with the number of replications finished so far.
     model
         A prebuilt :func:`build_model` of ``scenario``, to skip rebuilding it.
+    episodes
+        Also keep one record per child (memory grows with days and arrivals).
     """
     model = model or build_model(scenario)
     n = scenario.simulation.replications
@@ -519,7 +536,7 @@ def simulate(
     workers = max(1, min(workers, n))
     if workers == 1:
         for r in range(n):
-            results[r] = run_replication(model, r)
+            results[r] = run_replication(model, r, episodes)
             if progress:
                 progress(r + 1)
     else:
@@ -527,7 +544,10 @@ def simulate(
 
         ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
         with ProcessPoolExecutor(
-            max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(model,)
+            max_workers=workers,
+            mp_context=ctx,
+            initializer=_init_worker,
+            initargs=(model, episodes),
         ) as pool:
             chunk = max(1, math.ceil(n / (workers * 4)))
             for done, res in enumerate(pool.map(_run_in_worker, range(n), chunksize=chunk), 1):
