@@ -68,8 +68,23 @@ def uniform(
     return validate_data(d), c, s
 
 
-def clustered(seed: int, n_comm: int, n_sites: int, n_fac: int, coverage: float) -> Scenario:
-    """A district of towns: communities, facilities and candidate sites around centres."""
+RATIO = {"infant": 3, "toddler": 5, "older": 7}
+"""Children per caregiver of each class in ``AGES``."""
+
+MIXES = {
+    "three": {"infant": 0.15, "toddler": 0.35, "older": 0.5},
+    "older": {"older": 1.0},
+}
+
+
+def clustered(
+    seed: int, n_comm: int, n_sites: int, n_fac: int, coverage: float, mix: str = "three"
+) -> Scenario:
+    """A district of towns: communities, facilities and candidate sites around centres.
+
+    ``mix``: ``"three"`` (every community 15% infants, 35% toddlers, 50% older)
+    or ``"older"`` (every child in the oldest class, as in the spec's example).
+    """
     rng = np.random.default_rng(seed)
     n_centres = max(1, n_comm // 25)
     centres = rng.uniform(0, 40_000, (n_centres, 2))
@@ -80,7 +95,7 @@ def clustered(seed: int, n_comm: int, n_sites: int, n_fac: int, coverage: float)
 
     c, s, f = around(n_comm, 600), around(n_sites, 600), around(n_fac, 600)
     d = base(f"clustered {n_comm}x{n_sites}", coverage)
-    mix = {"infant": 0.15, "toddler": 0.35, "older": 0.5}
+    age_mix = MIXES[mix]
     d["communities"] = []
     for i, (x, y) in enumerate(c):
         pop = int(rng.integers(2000, 9000))
@@ -91,7 +106,7 @@ def clustered(seed: int, n_comm: int, n_sites: int, n_fac: int, coverage: float)
                 "children_under3": round(pop * 0.019, 1),
                 "x_m": float(x),
                 "y_m": float(y),
-                "age_mix": mix,
+                "age_mix": age_mix,
                 "demand": {"full_day": float(rng.uniform(0.08, 0.16))},
             }
         )
@@ -102,7 +117,7 @@ def clustered(seed: int, n_comm: int, n_sites: int, n_fac: int, coverage: float)
             "toddler": int(rng.integers(5, 15)),
             "older": int(rng.integers(10, 30)),
         }
-        direct = sum(-(-v // AGES[a]["ratio"]) for a, v in p.items())
+        direct = sum(-(-v // RATIO[a]) for a, v in p.items())
         d["facilities"].append(
             {
                 "id": f"f{j}",

@@ -105,5 +105,26 @@ def scenario_dict(
     return d
 
 
+def rich_dict(seed: int, walk_in: float = 0.05, **kw: object) -> dict:
+    """A random district with three age classes, walk-in demand and health rules."""
+    d = scenario_dict(seed, walk_in=walk_in, **kw)  # type: ignore[arg-type]
+    d["age_groups"] = {
+        "infant": {"months": [6, 12], "ratio": 3, "class_size": 10, "area_m2_per_child": 9},
+        "toddler": {"months": [12, 24], "ratio": 5, "class_size": 15, "area_m2_per_child": 8},
+        "older": {"months": [24, 36], "ratio": 7, "class_size": 20, "area_m2_per_child": 7},
+    }
+    for c in d["communities"]:
+        c["age_mix"] = {"infant": 0.2, "toddler": 0.35, "older": 0.45}
+    for f in d["facilities"]:
+        f["places"] = {"infant": 2, "toddler": 4, "older": f["places"]["older"]}
+    d["staff"] = {"min_health_per_facility": 1, "full_time_health_from_children": 40}
+    d["targets"]["coverage_share"] = 0.85
+    d["targets"]["min_community_share"] = 0.3
+    d["targets"]["places_per_1000"] = 2.0
+    for s in d["candidate_sites"]:
+        s["area_m2"] = float(s["max_places"] * 8)
+    return d
+
+
 def make(d: dict[str, Any]) -> Scenario:
     return validate_data(d)

@@ -258,8 +258,9 @@ def test_greedy_warm_start_is_feasible_and_not_better_than_optimal(seed: int) ->
         solve_min_cost,
     )
 
-    d = scenario_dict(700 + seed, n_comm=12, n_fac=2, n_cand=5, size_m=1500, walk_in=0.05,
-                      max_places=(40, 80))
+    d = scenario_dict(
+        700 + seed, n_comm=12, n_fac=2, n_cand=5, size_m=1500, walk_in=0.05, max_places=(40, 80)
+    )
     inst = build_instance(make(d))
     opts = MinCostOptions(coverage_share=0.8, places_per_1000=2.0)
     start = greedy_start(inst, 0.8, 0.0, 2.0)

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from test_allocate_helpers import make, scenario_dict
+from test_allocate_helpers import make, rich_dict, scenario_dict
 from tuoyu_sim.allocate import OptimizeOptions, SolverSpec, optimize, verify_plan
 from tuoyu_sim.allocate.solvers import highs_available
 from tuoyu_sim.errors import InfeasibleError
@@ -22,32 +22,11 @@ HYP = settings(
 )
 
 
-def _rich(seed: int, walk_in: float = 0.05, **kw: object) -> dict:
-    """A random district with three age classes, walk-in demand and health rules."""
-    d = scenario_dict(seed, walk_in=walk_in, **kw)  # type: ignore[arg-type]
-    d["age_groups"] = {
-        "infant": {"months": [6, 12], "ratio": 3, "class_size": 10, "area_m2_per_child": 9},
-        "toddler": {"months": [12, 24], "ratio": 5, "class_size": 15, "area_m2_per_child": 8},
-        "older": {"months": [24, 36], "ratio": 7, "class_size": 20, "area_m2_per_child": 7},
-    }
-    for c in d["communities"]:
-        c["age_mix"] = {"infant": 0.2, "toddler": 0.35, "older": 0.45}
-    for f in d["facilities"]:
-        f["places"] = {"infant": 2, "toddler": 4, "older": f["places"]["older"]}
-    d["staff"] = {"min_health_per_facility": 1, "full_time_health_from_children": 40}
-    d["targets"]["coverage_share"] = 0.85
-    d["targets"]["min_community_share"] = 0.3
-    d["targets"]["places_per_1000"] = 2.0
-    for s in d["candidate_sites"]:
-        s["area_m2"] = float(s["max_places"] * 8)
-    return d
-
-
 @pytest.mark.parametrize(
     ("seed", "solver"), [(s, "highs" if s % 2 and highs_available() else "cbc") for s in range(6)]
 )
 def test_every_min_cost_plan_passes_the_checker(seed: int, solver: str) -> None:
-    d = _rich(400 + seed, n_comm=8, n_fac=2, n_cand=4, size_m=2200, max_places=(20, 60))
+    d = rich_dict(400 + seed, n_comm=8, n_fac=2, n_cand=4, size_m=2200, max_places=(20, 60))
     sc = make(d)
     try:
         plan = optimize(sc, OptimizeOptions(), SolverSpec(solver, time_limit_s=10))
@@ -60,7 +39,7 @@ def test_every_min_cost_plan_passes_the_checker(seed: int, solver: str) -> None:
 
 
 def _one_plan() -> tuple:
-    d = _rich(401, n_comm=10, n_fac=2, n_cand=5, size_m=2500, max_places=(20, 60))
+    d = rich_dict(401, n_comm=10, n_fac=2, n_cand=5, size_m=2500, max_places=(20, 60))
     d["targets"]["min_community_share"] = 0.0
     d["targets"]["coverage_share"] = 0.5
     sc = make(d)
@@ -111,7 +90,7 @@ def test_checker_catches_broken_plans() -> None:
 )
 @given(seed=st.integers(0, 10_000))
 def test_no_site_receives_more_than_its_places(seed: int) -> None:
-    d = _rich(seed, walk_in=0.02, n_comm=6, n_fac=1, n_cand=3, size_m=1800, max_places=(20, 60))
+    d = rich_dict(seed, walk_in=0.02, n_comm=6, n_fac=1, n_cand=3, size_m=1800, max_places=(20, 60))
     sc = make(d)
     try:
         plan = optimize(sc, OptimizeOptions(), CBC)
@@ -154,7 +133,7 @@ def test_more_budget_never_lowers_coverage(seed: int, b1: int, extra: int) -> No
 def test_adding_a_candidate_never_raises_the_optimal_cost(
     seed: int, x: float, y: float, cap: int, cost: int
 ) -> None:
-    d = _rich(seed, walk_in=0.0, n_comm=8, n_fac=1, n_cand=3, size_m=2500, max_places=(20, 60))
+    d = rich_dict(seed, walk_in=0.0, n_comm=8, n_fac=1, n_cand=3, size_m=2500, max_places=(20, 60))
     try:
         base = optimize(make(d), OptimizeOptions(), CBC)
     except InfeasibleError:

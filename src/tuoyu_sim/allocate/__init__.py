@@ -9,6 +9,9 @@ coverage
 mincost
     ``min-cost``: the capacitated model with places by class, caregivers by
     role, floor area, ratios, Erlang-B walk-in sizing, targets and budget.
+decompose
+    ``min-cost`` solved by connected components: column generation, a
+    Lagrangian bound and an integer master (:func:`~.decompose.solve_model`).
 walkin
     Precomputed Erlang-B sizes that linearize walk-in sizing.
 solvers

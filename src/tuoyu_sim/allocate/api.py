@@ -15,8 +15,9 @@ from tuoyu_sim.allocate.coverage import (
     covered_children,
     solve_cover,
 )
+from tuoyu_sim.allocate.decompose import solve_model
 from tuoyu_sim.allocate.instance import DecayKind, Instance, build_instance
-from tuoyu_sim.allocate.mincost import MinCostOptions, build_min_cost, solve_min_cost
+from tuoyu_sim.allocate.mincost import MinCostOptions
 from tuoyu_sim.allocate.results import Plan, make_plan
 from tuoyu_sim.allocate.sizing import size_new_sites
 from tuoyu_sim.allocate.solvers import SolveOutcome, SolverSpec
@@ -169,9 +170,8 @@ def optimize(scenario: Scenario, opts: OptimizeOptions, spec: SolverSpec) -> Pla
 def _min_cost(inst: Instance, opts: OptimizeOptions, spec: SolverSpec, t0: float) -> Plan:
     mc = min_cost_options(inst.scenario, opts)
     check_min_cost(inst, mc)
-    model = build_min_cost(inst, mc)
     build_s = time.perf_counter() - t0
-    sol = solve_min_cost(model, spec)
+    sol = solve_model(inst, mc, spec)
     if sol.outcome.status == "infeasible":
         raise InfeasibleError(explain_infeasible(inst, mc, spec))
     if not sol.outcome.has_solution:

@@ -129,6 +129,9 @@ class MinCostOptions:
     cover_every_community
         Every community must lie within the radius of an open site (the
         ``cover-all`` condition added to the min-cost model).
+    decompose
+        Let :func:`tuoyu_sim.allocate.decompose.solve_model` solve the model by
+        connected components (False: always as one model).
     """
 
     coverage_share: float = 0.0
@@ -140,6 +143,7 @@ class MinCostOptions:
     fixed_open: Mapping[int, bool] = field(default_factory=dict)
     walk_in: bool = True
     cover_every_community: bool = False
+    decompose: bool = True
 
 
 @dataclass
@@ -554,15 +558,15 @@ def _int(v: pulp.LpVariable) -> int:
 
 
 def solve_min_cost(
-    model: MinCostModel, spec: SolverSpec, *, warm_start: bool = True
+    model: MinCostModel, spec: SolverSpec, *, warm_start: bool = True, started: bool = False
 ) -> MinCostSolution:
     """Solve a built model and read back its integer decisions.
 
     With ``warm_start`` (the default, cost objective only) a greedy plan
     (:mod:`.greedy`) is handed to the solver as its first incumbent when it
-    satisfies every constraint of the model.
+    satisfies every constraint of the model. ``started``: the variables already
+    hold a valid start (:func:`set_warm_start`).
     """
-    started = False
     if warm_start and model.options.objective == "cost":
         from tuoyu_sim.allocate.greedy import greedy_start
 

@@ -52,12 +52,16 @@ class SolverSpec:
         Relative optimality gap at which the solver may stop, in [0, 1).
     threads
         Solver threads (>= 1).
+    gap_abs
+        Absolute optimality gap at which the solver may stop (objective units);
+        the solve by parts sets it for each part.
     """
 
     name: SolverName = "cbc"
     time_limit_s: float | None = None
     gap: float = 0.0
     threads: int = 1
+    gap_abs: float | None = None
 
     def __post_init__(self) -> None:
         if self.name not in ("cbc", "highs"):
@@ -123,6 +127,7 @@ def make_solver(
             msg=False,
             timeLimit=spec.time_limit_s,
             gapRel=spec.gap,
+            gapAbs=spec.gap_abs,
             threads=spec.threads if threads else None,
         )
         solver.warm = warm_start
@@ -131,6 +136,7 @@ def make_solver(
         "msg": False,
         "timeLimit": spec.time_limit_s,
         "gapRel": spec.gap,
+        "gapAbs": spec.gap_abs,
         "threads": spec.threads,
     }
     if log_path is not None:
@@ -255,7 +261,7 @@ def _solve_cbc(prob: pulp.LpProblem, spec: SolverSpec, warm_start: bool) -> Solv
 
 
 @contextlib.contextmanager
-def _quiet_stdout() -> Iterator[None]:
+def quiet_stdout() -> Iterator[None]:
     """Silence HiGHS's start-up banner, which it prints before options apply."""
     sys.stdout.flush()
     try:
@@ -280,7 +286,7 @@ def _solve_highs(prob: pulp.LpProblem, spec: SolverSpec, warm_start: bool) -> So
     solver = make_solver(spec, warm_start=warm_start)
     t0 = time.perf_counter()
     try:
-        with _quiet_stdout():
+        with quiet_stdout():
             prob.solve(solver)
     except pulp.PulpSolverError as exc:
         raise SolverError(f"HiGHS failed: {exc}") from None
@@ -290,7 +296,7 @@ def _solve_highs(prob: pulp.LpProblem, spec: SolverSpec, warm_start: bool) -> So
     if prob.solverModel.getModelStatus() == highspy.HighsModelStatus.kNotset:
         # HiGHS refuses a thread count other than the one of its first run in this
         # process; solve again with its own.
-        with _quiet_stdout():
+        with quiet_stdout():
             prob.solve(make_solver(spec, threads=False, warm_start=warm_start))
         seconds = time.perf_counter() - t0
     h = prob.solverModel

@@ -1,0 +1,588 @@
+r"""The min-cost model solved part by part: Dantzig–Wolfe over connected components.
+
+Communities and sites that share no radius interact only through the district
+targets: the coverage share and the places per 1,000 (the budget only caps the
+cost being minimised, so it is a check afterwards). Each connected component
+:math:`k` of the community–site graph is a part with its own integer set
+:math:`Z_k` (every local constraint of :mod:`.mincost`: capacity, area,
+ratios, health staff, walk-in sizing, the per-community floor, the circle), its
+cost :math:`c_k(z)`, served demand :math:`q_k(z)` and added places
+:math:`x_k(z)`. The model is
+
+.. math::
+
+    \min \sum_k c_k(z_k) \quad\text{s.t.}\quad
+    \sum_k q_k(z_k) \ge \sigma D,\quad \sum_k x_k(z_k) \ge P,\quad z_k \in Z_k.
+
+**Lagrangian bound.** For any :math:`\lambda, \mu \ge 0`
+
+.. math::
+
+    L(\lambda, \mu) = \lambda \sigma D + \mu P
+        + \sum_k \min_{z \in Z_k} \big(c_k(z) - \lambda q_k(z) - \mu x_k(z)\big)
+
+is a lower bound on the optimum (each part's minimum is taken as its solver's
+proven dual bound, so the bound holds even when a part stops short of optimal).
+
+**Column generation.** The restricted master LP chooses a convex combination
+of known solutions (columns) of each part; its duals give :math:`(\lambda,
+\mu)`; each part is priced by its own small MILP, and a solution with negative
+reduced cost becomes a new column. This stops when no part prices out or when
+the master LP is within the gap of the best bound.
+
+**Primal plan.** The master with one column per part (binary) is solved as a
+small integer program; its plan satisfies every constraint of the full model.
+The gap reported is (plan cost − best Lagrangian bound) / plan cost. With one
+or two coupling rows and many parts, the Lagrangian bound is close to the
+integer optimum (the duality gap is at most about one part's nonconvexity), so
+the proof closes where a solver branching on the whole model does not: it
+branches over the product of the parts' trees, this over their sum.
+
+If the plan is not within the gap after the column generation converges, the
+parts that the master LP splits are re-priced near the dual values to give the
+integer master more columns; the outcome is ``feasible`` with its honest gap
+when the time runs out.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pulp
+import scipy.sparse as sp
+from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+from scipy.sparse.csgraph import connected_components
+
+from tuoyu_sim.allocate.greedy import greedy_start
+from tuoyu_sim.allocate.instance import Instance
+from tuoyu_sim.allocate.mincost import (
+    MinCostModel,
+    MinCostOptions,
+    MinCostSolution,
+    build_min_cost,
+    set_warm_start,
+    solve_min_cost,
+)
+from tuoyu_sim.allocate.solvers import (
+    PROVEN_GAP,
+    SolveOutcome,
+    SolverSpec,
+    Status,
+    make_solver,
+    quiet_stdout,
+    rel_gap,
+)
+from tuoyu_sim.errors import SolverError
+from tuoyu_sim.geography import Pairs
+
+
+@dataclass(frozen=True)
+class Part:
+    """One connected component, as indices into the whole instance."""
+
+    communities: np.ndarray
+    sites: np.ndarray
+    pairs: np.ndarray
+    """Pair indices into ``inst.pairs``, in the part's own order."""
+
+
+def parts(inst: Instance) -> list[Part]:
+    """Connected components of the community–site graph (pairs within the radius).
+
+    Communities with no site in reach are left out (nothing can serve them);
+    sites with no community in reach are gathered into one last part (an
+    existing facility there still has its own staff rules).
+    """
+    n, m = inst.n_communities, inst.n_sites
+    rows, cols = inst.pairs.rows, inst.pairs.cols
+    graph = sp.coo_matrix((np.ones(len(rows)), (rows, n + cols)), shape=(n + m, n + m)).tocsr()
+    _k, label = connected_components(graph, directed=False)
+    c_lab, s_lab = label[:n], label[n:]
+    with_pairs = np.unique(c_lab[rows]) if len(rows) else np.zeros(0, dtype=np.int64)
+    out: list[Part] = []
+    order = np.argsort(c_lab[rows], kind="stable")
+    p_lab = c_lab[rows][order]
+    bounds = np.searchsorted(p_lab, np.append(with_pairs, np.iinfo(np.int64).max))
+    for idx, lab in enumerate(with_pairs):
+        ps = np.sort(order[bounds[idx] : bounds[idx + 1]])
+        out.append(
+            Part(
+                communities=np.unique(rows[ps]),
+                sites=np.flatnonzero(s_lab == lab),
+                pairs=ps,
+            )
+        )
+    alone = np.flatnonzero(~np.isin(s_lab, with_pairs))
+    if alone.size:
+        out.append(Part(np.zeros(0, dtype=np.int64), alone, np.zeros(0, dtype=np.int64)))
+    return out
+
+
+def sub_instance(inst: Instance, part: Part) -> Instance:
+    """The instance restricted to one part (sites keep existing-first order)."""
+    c, s, p = part.communities, part.sites, part.pairs
+    cmap = np.full(inst.n_communities, -1, dtype=np.int64)
+    cmap[c] = np.arange(c.size)
+    smap = np.full(inst.n_sites, -1, dtype=np.int64)
+    smap[s] = np.arange(s.size)
+    pairs = Pairs(
+        rows=cmap[inst.pairs.rows[p]], cols=smap[inst.pairs.cols[p]], dist_m=inst.pairs.dist_m[p]
+    )
+    return dataclasses.replace(
+        inst,
+        community_ids=tuple(inst.community_ids[i] for i in c),
+        site_ids=tuple(inst.site_ids[j] for j in s),
+        n_existing=int(np.count_nonzero(s < inst.n_existing)),
+        population=inst.population[c],
+        under3=inst.under3[c],
+        enrolled=inst.enrolled[c],
+        walk_in=inst.walk_in[c],
+        pairs=pairs,
+        decay=inst.decay[p],
+        places0=inst.places0[s],
+        staff0=inst.staff0[s],
+        add_cap=inst.add_cap[s],
+        area_free_m2=inst.area_free_m2[s],
+        site_cost=inst.site_cost[s],
+    )
+
+
+@dataclass(frozen=True)
+class Column:
+    """One solution of one part: its cost, served demand, added places and decisions."""
+
+    cost: float
+    served: float
+    places: float
+    solution: MinCostSolution
+
+
+@dataclass
+class _Pricer:
+    part: Part
+    model: MinCostModel
+    places: pulp.LpAffineExpression
+    columns: list[Column]
+
+    def at_level(self, served: float, places: float, spec: SolverSpec) -> Column | None:
+        """The cheapest plan serving at least ``served`` with at least ``places`` added."""
+        rows = _level_rows(self, served, places)
+        try:
+            col, _bound = self.price(0.0, 0.0, spec)
+        finally:
+            for name in rows:
+                del self.model.prob.constraints[name]
+        return col
+
+    def price(self, lam: float, mu: float, spec: SolverSpec) -> tuple[Column | None, float]:
+        """Minimise cost - lam served - mu places; the column and the proven bound."""
+        m = self.model
+        m.prob.setObjective(m.cost - lam * m.served - mu * self.places)
+        started = False
+        if self.columns:
+            best = min(self.columns, key=lambda c: c.cost - lam * c.served - mu * c.places)
+            started = set_warm_start(m, as_start(best.solution))
+        sol = solve_min_cost(m, spec, warm_start=False, started=started)
+        o = sol.outcome
+        if not o.has_solution or o.bound is None:
+            return None, -math.inf if o.status != "infeasible" else math.inf
+        col = Column(
+            cost=float(pulp.value(m.cost) or 0.0),
+            served=float(pulp.value(m.served) or 0.0),
+            places=float(sol.added_places.sum()),
+            solution=sol,
+        )
+        return col, float(o.bound)
+
+
+def _level_rows(p: _Pricer, served: float, places: float) -> list[str]:
+    m = p.model
+    rows = []
+    if served > 0:
+        m.prob.addConstraint(
+            pulp.LpConstraint(m.served, pulp.LpConstraintGE, "level_served", served * (1 - 1e-9))
+        )
+        rows.append("level_served")
+    if places > 0:
+        m.prob.addConstraint(
+            pulp.LpConstraint(
+                p.places, pulp.LpConstraintGE, "level_places", math.ceil(places - 1e-9)
+            )
+        )
+        rows.append("level_places")
+    return rows
+
+
+def _master_lp(
+    pricers: list[_Pricer], need_served: float, need_places: float, penalty: float
+) -> tuple[float, float, float, np.ndarray, np.ndarray]:
+    """Restricted master LP: value, coverage dual, places dual, convexity duals and
+    the weight of every column (parts in order, columns in order)."""
+    cols = [(k, c) for k, p in enumerate(pricers) for c in p.columns]
+    n_k = len(pricers)
+    cost = np.array([c.cost for _k, c in cols] + [penalty, penalty])
+    a_eq = np.zeros((n_k, len(cols) + 2))
+    for idx, (k, _c) in enumerate(cols):
+        a_eq[k, idx] = 1.0
+    a_ub = np.zeros((2, len(cols) + 2))
+    a_ub[0, : len(cols)] = [-c.served for _k, c in cols]
+    a_ub[1, : len(cols)] = [-c.places for _k, c in cols]
+    a_ub[0, -2] = -1.0
+    a_ub[1, -1] = -1.0
+    res = linprog(
+        cost,
+        A_ub=a_ub,
+        b_ub=[-need_served, -need_places],
+        A_eq=a_eq,
+        b_eq=np.ones(n_k),
+        bounds=(0, None),
+        method="highs",
+    )
+    if res.status != 0:
+        raise SolverError(f"min-cost by parts: the master LP failed ({res.message})")
+    lam, mu = (-float(x) for x in res.ineqlin.marginals)
+    return (
+        float(res.fun),
+        max(0.0, lam),
+        max(0.0, mu),
+        np.asarray(res.eqlin.marginals),
+        np.asarray(res.x[: len(cols)]),
+    )
+
+
+def _master_ip(
+    pricers: list[_Pricer], need_served: float, need_places: float, time_limit: float
+) -> tuple[float, list[int]] | None:
+    """One column per part, binary; the cheapest combination meeting both targets."""
+    cols = [(k, i, c) for k, p in enumerate(pricers) for i, c in enumerate(p.columns)]
+    n_k = len(pricers)
+    cost = np.array([c.cost for _k, _i, c in cols])
+    a = sp.lil_matrix((n_k + 2, len(cols)))
+    for idx, (k, _i, c) in enumerate(cols):
+        a[k, idx] = 1.0
+        a[n_k, idx] = c.served
+        a[n_k + 1, idx] = c.places
+    lo = np.r_[np.ones(n_k), need_served - 1e-7 * max(1.0, need_served), need_places - 1e-9]
+    hi = np.r_[np.ones(n_k), np.inf, np.inf]
+    res = milp(
+        cost,
+        constraints=LinearConstraint(a.tocsr(), lo, hi),
+        integrality=np.ones(len(cols)),
+        bounds=Bounds(0, 1),
+        options={"time_limit": max(1.0, time_limit), "mip_rel_gap": 1e-9},
+    )
+    if res.x is None:
+        return None
+    chosen = [0] * n_k
+    for idx, (k, i, _c) in enumerate(cols):
+        if res.x[idx] > 0.5:
+            chosen[k] = i
+    return float(res.fun), chosen
+
+
+def use_parts(inst: Instance, options: MinCostOptions) -> bool:
+    """Whether :func:`solve_model` solves by parts: the cost objective, no budget
+    (a budget couples the parts' costs), and at least two parts with communities."""
+    if not options.decompose or options.objective != "cost" or options.budget_cny is not None:
+        return False
+    return sum(1 for p in parts(inst) if p.communities.size) >= 2
+
+
+def solve_model(inst: Instance, options: MinCostOptions, spec: SolverSpec) -> MinCostSolution:
+    """Solve the min-cost model: by parts when :func:`use_parts` says so, else whole.
+
+    When the parts' plans cannot be combined to meet the targets, the whole
+    model is solved, so that an infeasible verdict is always the solver's proof.
+    """
+    if not use_parts(inst, options):
+        return solve_min_cost(build_min_cost(inst, options), spec)
+    t0 = time.perf_counter()
+    sol = solve_decomposed(inst, options, spec)
+    if not sol.outcome.has_solution:
+        return solve_min_cost(build_min_cost(inst, options), spec)
+    o = sol.outcome
+    left = None if spec.time_limit_s is None else spec.time_limit_s - (time.perf_counter() - t0)
+    if o.gap is None or o.gap <= spec.gap or (left is not None and left < 1.0):
+        return sol
+    # The parts' bound leaves a duality gap: branch on the whole model, starting
+    # from the parts' plan, for the time left; keep the better plan and bound.
+    model = build_min_cost(inst, options)
+    started = set_warm_start(model, as_start(sol))
+    whole = solve_min_cost(
+        model, dataclasses.replace(spec, time_limit_s=left), warm_start=False, started=started
+    )
+    w = whole.outcome
+    if not w.has_solution or w.objective is None or o.objective is None:
+        return sol
+    best = whole if w.objective < o.objective else sol
+    value = min(w.objective, o.objective)
+    bound = max(b for b in (w.bound, o.bound, -math.inf) if b is not None)
+    gap = rel_gap(value, bound) if math.isfinite(bound) else math.inf
+    outcome = SolveOutcome(
+        "optimal" if gap <= PROVEN_GAP else "feasible",
+        spec.name,
+        value,
+        bound,
+        gap,
+        time.perf_counter() - t0,
+        f"{o.message}; then the whole model: {w.message}",
+    )
+    return dataclasses.replace(best, outcome=outcome)
+
+
+def as_start(sol: MinCostSolution) -> dict[str, np.ndarray]:
+    """A solution's decisions in the form :func:`.mincost.set_warm_start` takes."""
+    return {
+        "opened": sol.opened,
+        "added": sol.added_places,
+        "walk": sol.walk_in_places,
+        "staff": sol.added_staff,
+        "share": sol.share,
+    }
+
+
+def solve_decomposed(inst: Instance, options: MinCostOptions, spec: SolverSpec) -> MinCostSolution:
+    """Solve the min-cost model by parts (see the module docstring)."""
+    t0 = time.perf_counter()
+    deadline = None if spec.time_limit_s is None else t0 + spec.time_limit_s
+    local = dataclasses.replace(
+        options, coverage_share=0.0, places_per_1000=None, budget_cny=None, objective="cost"
+    )
+    pricers: list[_Pricer] = []
+    for part in parts(inst):
+        sub = sub_instance(inst, part)
+        smap = {int(j): k for k, j in enumerate(part.sites)}
+        fixed = {smap[j]: v for j, v in options.fixed_open.items() if j in smap}
+        model = build_min_cost(sub, dataclasses.replace(local, fixed_open=fixed))
+        places = pulp.LpAffineExpression([(v, 1.0) for v in model.add.values()])
+        pricers.append(_Pricer(part, model, places, []))
+    total = float(inst.demand.sum())
+    need_served = options.coverage_share * total if total > 0 else 0.0
+    need_places = inst.places_needed_per_1000(options.places_per_1000)
+    target = max(spec.gap, PROVEN_GAP)
+    n_pairs = np.array([max(1, p.part.pairs.size) for p in pricers], dtype=float)
+    weight = n_pairs / n_pairs.sum()
+
+    def sub_spec(k: int, slack: float) -> SolverSpec:
+        # Part k may stop within its share of ``slack`` (yuan) of its optimum: the
+        # parts' shortfalls add up to at most ``slack`` in the bound. No part may
+        # take more than a quarter of the time left: a hard part then returns its
+        # proven bound and best plan, and the others still get priced.
+        left = None if deadline is None else max(1.0, 0.25 * (deadline - time.perf_counter()))
+        return SolverSpec(
+            spec.name,
+            time_limit_s=left,
+            gap=PROVEN_GAP / 10,
+            threads=spec.threads,
+            gap_abs=max(1e-6, slack * float(weight[k])),
+        )
+
+    big = 1e3 * max(float(inst.role_cost.max()), float(inst.site_cost.max(initial=0)), 1.0)
+    best_lb = -math.inf
+    start = greedy_start(
+        inst, options.coverage_share, options.min_community_share, options.places_per_1000
+    )
+    for k, p in enumerate(pricers):
+        col = None if start is None else _start_column(p, start)
+        if col is not None:
+            p.columns.append(col)
+        for lam, mu in ((0.0, 0.0),) if col is not None else ((0.0, 0.0), (big, big)):
+            col, _b = p.price(lam, mu, sub_spec(k, 0.0))
+            if col is None:
+                return _no_solution(inst, spec, t0, "a part has no solution")
+            p.columns.append(col)
+    penalty = 10 * big
+    iterations = 0
+    tighten = False
+    first = _lp_duals(inst, options, spec)
+    centre: tuple[float, float] | None = None  # the duals of the best bound so far
+    width = 0.1
+    scale = inst.place_cost + float(inst.role_cost.min()) / float(inst.ratio.max(initial=1))
+    while True:
+        iterations += 1
+        lp_value, lam_lp, mu_lp, pi, theta = _master_lp(pricers, need_served, need_places, penalty)
+        if first is not None:
+            # the first round prices at the whole model's LP duals, which lie much
+            # nearer the end than those of a master with two columns per part
+            (lam, mu), first = first, None
+        elif centre is not None:
+            # box step: the master's duals jump about while it has few columns;
+            # stay within a box around the duals of the best bound
+            lam = _clamp(lam_lp, centre[0], width * max(centre[0], scale))
+            mu = _clamp(mu_lp, centre[1], width * max(centre[1], scale))
+        else:
+            lam, mu = lam_lp, mu_lp
+        at_lp = lam == lam_lp and mu == mu_lp
+        # early rounds price loosely (the duals are still moving); the slack
+        # shrinks with the distance between the master LP and the bound, down to a
+        # quarter of the gap asked for
+        least = 0.25 * abs(lp_value) * target
+        if tighten:
+            slack = least
+        elif math.isfinite(best_lb):
+            slack = max(least, 0.25 * (lp_value - best_lb))
+        else:
+            slack = max(least, 0.01 * abs(lp_value))
+        lb = lam * need_served + mu * need_places
+        added = 0
+        complete = True
+        for k, p in enumerate(pricers):
+            if deadline is not None and time.perf_counter() > deadline:
+                complete = False  # this round's bound would miss parts
+                break
+            col, bound = p.price(lam, mu, sub_spec(k, slack))
+            lb += bound
+            if col is None:
+                continue
+            if at_lp:
+                rc = col.cost - lam * col.served - mu * col.places - pi[k]
+                new = rc < -1e-6 * max(1.0, abs(col.cost))
+            else:
+                new = not any(_same(col, c) for c in p.columns)
+            if new:
+                p.columns.append(col)
+                added += 1
+        if complete and lb > best_lb:
+            best_lb, centre = lb, (lam, mu)
+        out_of_time = deadline is not None and time.perf_counter() > deadline
+        if out_of_time or rel_gap(lp_value, best_lb) <= target / 2:
+            break
+        if complete and math.isfinite(best_lb) and rel_gap(lp_value, best_lb) <= 2 * target:
+            # near the end the integer master may already be within the gap
+            ip = _master_ip(pricers, need_served, need_places, 5.0)
+            if ip is not None and rel_gap(ip[0], best_lb) <= target:
+                break
+        if added == 0:
+            if not at_lp:
+                width *= 4  # the box held the duals back: widen it
+            elif slack <= least:
+                break
+            else:
+                tighten = True  # nothing new at this precision: price exactly once more
+    # A part the master LP splits between plans gets its cheapest plan at exactly
+    # that split's served demand and places, so the integer master can match it.
+    theta = _master_lp(pricers, need_served, need_places, penalty)[4]
+    at = 0
+    for k, p in enumerate(pricers):
+        w = theta[at : at + len(p.columns)] if at + len(p.columns) <= theta.size else None
+        at += len(p.columns)
+        if w is None or w.size == 0 or w.max() > 1.0 - 1e-6:
+            continue
+        if deadline is not None and time.perf_counter() > deadline:
+            break
+        served = float(sum(t * c.served for t, c in zip(w, p.columns, strict=False)))
+        places = float(sum(t * c.places for t, c in zip(w, p.columns, strict=False)))
+        col = p.at_level(served, places, sub_spec(k, 0.0))
+        if col is not None and not any(_same(col, c) for c in p.columns):
+            p.columns.append(col)
+    left = 30.0 if deadline is None else max(1.0, deadline - time.perf_counter())
+    ip = _master_ip(pricers, need_served, need_places, left)
+    if ip is None:
+        return _no_solution(inst, spec, t0, "no combination of the parts' plans meets the targets")
+    value, chosen = ip
+    gap = rel_gap(value, best_lb) if math.isfinite(best_lb) else math.inf
+    status: Status = "optimal" if gap <= PROVEN_GAP else "feasible"
+    outcome = SolveOutcome(
+        status,
+        spec.name,
+        value,
+        best_lb,
+        gap,
+        time.perf_counter() - t0,
+        f"decomposed: {len(pricers)} parts, {iterations} rounds, "
+        f"{sum(len(p.columns) for p in pricers)} columns",
+    )
+    return _assemble(inst, pricers, chosen, outcome)
+
+
+def _clamp(x: float, centre: float, half: float) -> float:
+    return min(max(x, centre - half, 0.0), centre + half)
+
+
+def _same(a: Column, b: Column) -> bool:
+    return (
+        abs(a.cost - b.cost) <= 1e-6 * max(1.0, abs(a.cost))
+        and abs(a.served - b.served) <= 1e-9 * max(1.0, abs(a.served))
+        and a.places == b.places
+    )
+
+
+def _lp_duals(
+    inst: Instance, options: MinCostOptions, spec: SolverSpec
+) -> tuple[float, float] | None:
+    """Duals of the coverage and places-per-1,000 rows in the whole model's LP
+    relaxation (None if it is not solved to optimality)."""
+    model = build_min_cost(inst, options)
+    solver = make_solver(SolverSpec(spec.name, time_limit_s=60.0), threads=False)
+    solver.mip = False
+    try:
+        with quiet_stdout():
+            model.prob.solve(solver)
+    except pulp.PulpSolverError:
+        return None
+    if model.prob.status != pulp.LpStatusOptimal:
+        return None
+    rows = model.prob.constraints
+    return tuple(  # type: ignore[return-value]
+        max(0.0, float(rows[n].pi or 0.0)) if n in rows else 0.0 for n in ("coverage", "per1000")
+    )
+
+
+def _start_column(p: _Pricer, start: dict[str, np.ndarray]) -> Column | None:
+    """The greedy plan's piece in this part, as a column (None if it breaks a local rule)."""
+    s, ps = p.part.sites, p.part.pairs
+    piece = {
+        "opened": start["opened"][s],
+        "added": start["added"][s],
+        "walk": start["walk"][s],
+        "staff": start["staff"][s],
+        "share": start["share"][ps],
+    }
+    m = p.model
+    if not set_warm_start(m, piece):
+        return None
+    outcome = SolveOutcome("feasible", "greedy", None, None, None, 0.0, "greedy start")
+    sol = MinCostSolution(
+        outcome, piece["opened"], piece["added"], piece["walk"], piece["staff"], piece["share"]
+    )
+    return Column(
+        float(pulp.value(m.cost) or 0.0),
+        float(pulp.value(m.served) or 0.0),
+        float(piece["added"].sum()),
+        sol,
+    )
+
+
+def _no_solution(inst: Instance, spec: SolverSpec, t0: float, why: str) -> MinCostSolution:
+    outcome = SolveOutcome(
+        "no_solution", spec.name, None, None, None, time.perf_counter() - t0, why
+    )
+    n_j, n_a = inst.n_sites, len(inst.classes)
+    opened = ~inst.is_candidate
+    z = np.zeros((n_j, n_a), dtype=np.int64)
+    return MinCostSolution(
+        outcome, opened, z, z.copy(), np.zeros((n_j, 3), dtype=np.int64), np.zeros(len(inst.pairs))
+    )
+
+
+def _assemble(
+    inst: Instance, pricers: list[_Pricer], chosen: list[int], outcome: SolveOutcome
+) -> MinCostSolution:
+    n_j, n_a = inst.n_sites, len(inst.classes)
+    opened = ~inst.is_candidate
+    added = np.zeros((n_j, n_a), dtype=np.int64)
+    walk = np.zeros((n_j, n_a), dtype=np.int64)
+    staff = np.zeros((n_j, 3), dtype=np.int64)
+    share = np.zeros(len(inst.pairs))
+    for p, i in zip(pricers, chosen, strict=True):
+        s = p.columns[i].solution
+        opened[p.part.sites] = s.opened
+        added[p.part.sites] = s.added_places
+        walk[p.part.sites] = s.walk_in_places
+        staff[p.part.sites] = s.added_staff
+        share[p.part.pairs] = s.share
+    return MinCostSolution(outcome, opened, added, walk, staff, share)

@@ -1,0 +1,127 @@
+"""The min-cost model solved by parts (``allocate/decompose.py``) against the whole.
+
+The parts partition the instance; the Lagrangian bound never exceeds the
+proven optimum of the whole model; the parts' plan is never cheaper than it;
+when the parts' answer is called optimal it equals it; and every plan passes
+the independent checker.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from test_allocate_helpers import make, rich_dict, scenario_dict
+from tuoyu_sim.allocate import OptimizeOptions, SolverSpec, build_instance, optimize, verify_plan
+from tuoyu_sim.allocate.decompose import (
+    parts,
+    solve_decomposed,
+    solve_model,
+    sub_instance,
+    use_parts,
+)
+from tuoyu_sim.allocate.mincost import MinCostOptions, build_min_cost, solve_min_cost
+from tuoyu_sim.allocate.solvers import PROVEN_GAP, SolverName, highs_available
+from tuoyu_sim.errors import InfeasibleError
+
+SOLVER: SolverName = "highs" if highs_available() else "cbc"
+
+
+def _spread(seed: int) -> dict:
+    """Three classes, walk-in demand, health rules, over a district wide enough to
+    fall apart into several parts."""
+    d = rich_dict(seed, n_comm=10, n_fac=2, n_cand=7, size_m=3500, max_places=(20, 60))
+    d["targets"].update(coverage_share=0.5, min_community_share=0.0, places_per_1000=1.0)
+    return d
+
+
+def test_parts_partition_the_instance() -> None:
+    inst = build_instance(make(scenario_dict(3, n_comm=40, n_fac=3, n_cand=15, size_m=8000)))
+    ps = parts(inst)
+    assert sum(1 for p in ps if p.communities.size) >= 3
+    pairs = np.concatenate([p.pairs for p in ps])
+    assert np.array_equal(np.sort(pairs), np.arange(len(inst.pairs)))
+    sites = np.concatenate([p.sites for p in ps])
+    assert np.array_equal(np.sort(sites), np.arange(inst.n_sites))
+    comms = np.concatenate([p.communities for p in ps])
+    assert np.array_equal(np.sort(comms), np.unique(inst.pairs.rows))
+    for p in ps:
+        sub = sub_instance(inst, p)
+        assert sub.n_existing == int(np.count_nonzero(p.sites < inst.n_existing))
+        for k, q in enumerate(p.pairs):
+            assert sub.community_ids[sub.pairs.rows[k]] == inst.community_ids[inst.pairs.rows[q]]
+            assert sub.site_ids[sub.pairs.cols[k]] == inst.site_ids[inst.pairs.cols[q]]
+        assert np.all(np.diff(sub.pairs.rows) >= 0)  # sorted by community, as pairs_within
+
+
+# draws of _spread that fall apart into two or more parts
+SPLIT = (700, 701, 702, 706, 707)
+
+
+@pytest.mark.parametrize("seed", SPLIT)
+def test_parts_bound_and_plan_bracket_the_whole_optimum(seed: int) -> None:
+    sc = make(_spread(seed))
+    inst = build_instance(sc)
+    t = sc.targets
+    opts = MinCostOptions(
+        coverage_share=t.coverage_share,
+        min_community_share=t.min_community_share,
+        places_per_1000=t.places_per_1000,
+    )
+    assert use_parts(inst, opts)
+    whole = solve_min_cost(
+        build_min_cost(inst, dataclasses.replace(opts, decompose=False)), SolverSpec(SOLVER)
+    )
+    if whole.outcome.status == "infeasible":
+        pytest.skip("targets out of reach for this draw")
+    assert whole.outcome.status == "optimal"
+    best = float(whole.outcome.objective or 0.0)
+    tol = 1e-6 * max(1.0, best)
+    by_parts = solve_decomposed(inst, opts, SolverSpec(SOLVER))
+    o = by_parts.outcome
+    assert o.has_solution and o.objective is not None and o.bound is not None
+    assert o.bound <= best + tol  # a valid lower bound
+    assert o.objective >= best - tol  # a feasible plan
+    final = solve_model(inst, opts, SolverSpec(SOLVER))
+    f = final.outcome
+    assert f.objective is not None and f.bound is not None and f.gap is not None
+    assert f.bound <= best + tol <= f.objective + 2 * tol
+    if f.status == "optimal":
+        assert f.objective == pytest.approx(best, rel=1e-6)
+        assert f.gap <= PROVEN_GAP
+
+
+@pytest.mark.parametrize("seed", (708, 709, 710, 711))
+def test_plans_found_by_parts_pass_the_checker(seed: int) -> None:
+    sc = make(_spread(seed))
+    try:
+        plan = optimize(sc, OptimizeOptions(), SolverSpec(SOLVER, time_limit_s=30))
+    except InfeasibleError as exc:
+        assert "cannot" in str(exc)
+        return
+    assert verify_plan(sc, plan) == []
+    assert plan.places_per_1000_after >= 1.0 - 1e-9
+
+
+def test_one_part_or_a_budget_solves_the_whole_model() -> None:
+    one = build_instance(make(scenario_dict(1, n_comm=6, n_cand=3, size_m=300)))
+    assert not use_parts(one, MinCostOptions(coverage_share=0.5))
+    many = build_instance(make(scenario_dict(3, n_comm=40, n_fac=3, n_cand=15, size_m=8000)))
+    assert use_parts(many, MinCostOptions(coverage_share=0.5))
+    assert not use_parts(many, MinCostOptions(coverage_share=0.5, budget_cny=1e9))
+    assert not use_parts(many, MinCostOptions(coverage_share=0.5, decompose=False))
+    assert not use_parts(many, MinCostOptions(objective="coverage"))
+
+
+def test_a_time_limited_solve_by_parts_states_its_gap() -> None:
+    sc = make(_spread(712))
+    inst = build_instance(sc)
+    sol = solve_model(inst, MinCostOptions(coverage_share=0.5), SolverSpec(SOLVER, time_limit_s=1))
+    o = sol.outcome
+    assert o.status in ("optimal", "feasible", "no_solution")
+    if o.status == "feasible":
+        assert o.gap is not None and o.gap > PROVEN_GAP
+    if o.status == "optimal":
+        assert o.gap is not None and o.gap <= PROVEN_GAP
