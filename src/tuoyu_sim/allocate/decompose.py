@@ -167,6 +167,22 @@ class _Pricer:
     model: MinCostModel
     places: pulp.LpAffineExpression
     columns: list[Column]
+    bounds: dict[tuple[float, float], float] = dataclasses.field(default_factory=dict)
+    """Proven bound of the pricing problem at each ``(lam, mu)`` priced."""
+
+    def known(self, lam: float, mu: float) -> tuple[float, float]:
+        """Without solving: a lower bound at ``(lam, mu)`` (interpolated between two
+        priced points with the same ``mu``, since the part's Lagrangian function is
+        concave in ``lam``; -inf outside them) and the best known plan's value."""
+        value = min(c.cost - lam * c.served - mu * c.places for c in self.columns)
+        below = [(x, b) for (x, m), b in self.bounds.items() if m == mu and x <= lam]
+        above = [(x, b) for (x, m), b in self.bounds.items() if m == mu and x >= lam]
+        if not below or not above:
+            return -math.inf, value
+        (x0, b0), (x1, b1) = max(below), min(above)
+        if x1 == x0:
+            return b0, value
+        return b0 + (b1 - b0) * (lam - x0) / (x1 - x0), value
 
     def at_level(self, served: float, places: float, spec: SolverSpec) -> Column | None:
         """The cheapest plan serving at least ``served`` with at least ``places`` added."""
@@ -268,13 +284,14 @@ def _master_ip(
         a[n_k + 1, idx] = c.places
     lo = np.r_[np.ones(n_k), need_served - 1e-7 * max(1.0, need_served), need_places - 1e-9]
     hi = np.r_[np.ones(n_k), np.inf, np.inf]
-    res = milp(
-        cost,
-        constraints=LinearConstraint(a.tocsr(), lo, hi),
-        integrality=np.ones(len(cols)),
-        bounds=Bounds(0, 1),
-        options={"time_limit": max(1.0, time_limit), "mip_rel_gap": 1e-9},
-    )
+    with quiet_stdout():  # scipy's HiGHS may print from inside its MIP heuristics
+        res = milp(
+            cost,
+            constraints=LinearConstraint(a.tocsr(), lo, hi),
+            integrality=np.ones(len(cols)),
+            bounds=Bounds(0, 1),
+            options={"time_limit": max(1.0, time_limit), "mip_rel_gap": 1e-9},
+        )
     if res.x is None:
         return None
     chosen = [0] * n_k
@@ -391,16 +408,17 @@ def solve_decomposed(inst: Instance, options: MinCostOptions, spec: SolverSpec) 
         if col is not None:
             p.columns.append(col)
         for lam, mu in ((0.0, 0.0),) if col is not None else ((0.0, 0.0), (big, big)):
-            col, _b = p.price(lam, mu, sub_spec(k, 0.0))
+            col, bound = p.price(lam, mu, sub_spec(k, 0.0))
             if col is None:
                 return _no_solution(inst, spec, t0, "a part has no solution")
             p.columns.append(col)
+            p.bounds[(lam, mu)] = bound
     penalty = 10 * big
     iterations = 0
     tighten = False
     first = _lp_duals(inst, options, spec)
     centre: tuple[float, float] | None = None  # the duals of the best bound so far
-    width = 0.1
+    width = 0.03
     scale = inst.place_cost + float(inst.role_cost.min()) / float(inst.ratio.max(initial=1))
     while True:
         iterations += 1
@@ -434,10 +452,17 @@ def solve_decomposed(inst: Instance, options: MinCostOptions, spec: SolverSpec) 
             if deadline is not None and time.perf_counter() > deadline:
                 complete = False  # this round's bound would miss parts
                 break
-            col, bound = p.price(lam, mu, sub_spec(k, slack))
+            part_spec = sub_spec(k, slack)
+            known, value = p.known(lam, mu)
+            if value - known <= (part_spec.gap_abs or 0.0):
+                lb += known  # the plans known already are within this part's slack
+                continue
+            col, bound = p.price(lam, mu, part_spec)
             lb += bound
             if col is None:
                 continue
+            if math.isfinite(bound):
+                p.bounds[(lam, mu)] = bound
             if at_lp:
                 rc = col.cost - lam * col.served - mu * col.places - pi[k]
                 new = rc < -1e-6 * max(1.0, abs(col.cost))
