@@ -27,21 +27,32 @@ proven dual bound, so the bound holds even when a part stops short of optimal).
 **Column generation.** The restricted master LP chooses a convex combination
 of known solutions (columns) of each part; its duals give :math:`(\lambda,
 \mu)`; each part is priced by its own small MILP, and a solution with negative
-reduced cost becomes a new column. This stops when no part prices out or when
-the master LP is within the gap of the best bound.
+reduced cost becomes a new column. The first round prices at the duals of the
+whole model's LP relaxation; later rounds stay in a box around the duals of the
+best bound so far (box step), widened when it holds them back. A part is not
+re-solved when two priced points with the same :math:`\mu` bracket
+:math:`\lambda` and the bound interpolated between them (valid: the part's
+Lagrangian function is concave in :math:`\lambda`) is within its slack of its
+best known plan. Each part may stop within its share (by pairs) of a slack that
+starts loose and shrinks to a quarter of the gap asked for. The generation stops
+when the master LP is within half the gap of the best bound, when the integer
+master is within the gap, or when nothing new prices out at full precision.
 
-**Primal plan.** The master with one column per part (binary) is solved as a
-small integer program; its plan satisfies every constraint of the full model.
-The gap reported is (plan cost − best Lagrangian bound) / plan cost. With one
-or two coupling rows and many parts, the Lagrangian bound is close to the
-integer optimum (the duality gap is at most about one part's nonconvexity), so
-the proof closes where a solver branching on the whole model does not: it
-branches over the product of the parts' trees, this over their sum.
+**Primal plan.** A part the master LP splits between plans is solved once more
+for its cheapest plan at exactly that split's served demand and places; then
+the master with one column per part (binary) is solved as a small integer
+program (``scipy.optimize.milp``); its plan satisfies every constraint of the
+full model. The gap reported is (plan cost − best Lagrangian bound) / plan
+cost. With one or two coupling rows and many parts, the Lagrangian bound is
+close to the integer optimum (the duality gap is at most about one or two
+parts' nonconvexity), so the proof closes where a solver branching on the whole
+model does not: it branches over the product of the parts' trees, this within
+each part.
 
-If the plan is not within the gap after the column generation converges, the
-parts that the master LP splits are re-priced near the dual values to give the
-integer master more columns; the outcome is ``feasible`` with its honest gap
-when the time runs out.
+**Closing** (:func:`solve_model`). If a gap above the one asked for remains
+(few parts, so a relatively large duality gap), the whole model is solved from
+the parts' plan for the time left, and the better plan and the better bound are
+kept. The outcome is ``optimal`` only when the bound proves it.
 """
 
 from __future__ import annotations
