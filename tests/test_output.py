@@ -38,3 +38,21 @@ def test_numpy_scalars_are_written_as_numbers(tmp_path: Path) -> None:
     assert float(row["a"]) == 3060.0
     assert row["b"] == "7"
     assert row["c"] == ""
+
+
+def test_a_matrix_scenario_written_to_a_results_folder_loads_from_there(tmp_path: Path) -> None:
+    """scenario.toml / scenario.planned.toml of a matrix scenario carry their matrix
+    with them (the original file lies in the scenario's folder, not the results')."""
+    from tuoyu_sim.cli import main
+    from tuoyu_sim.scenario import load_scenario
+
+    src = Path(__file__).resolve().parents[1] / "scenarios" / "examples" / "matrix.toml"
+    original = load_scenario(src)
+    sim, opt = tmp_path / "sim", tmp_path / "opt"
+    args = ["--replications", "2", "--days", "1", "--workers", "1", "--quiet", "--no-figures"]
+    assert main(["simulate", str(src), *args, "--out", str(sim)]) == 0
+    assert main(["optimize", str(src), "--no-figures", "--out", str(opt)]) == 0
+    for path in (sim / "scenario.toml", opt / "scenario.planned.toml"):
+        again = load_scenario(path)
+        assert again.geography.matrix_csv == "distances.csv"
+        assert again.matrix() == original.matrix()

@@ -169,7 +169,7 @@ def run_simulation(
 def cmd_simulate(args: argparse.Namespace) -> int:
     from tuoyu_sim.metrics import summarize, tables
     from tuoyu_sim.output import prepare_out_dir, write_csv, write_json
-    from tuoyu_sim.scenario import dump_toml, load_scenario
+    from tuoyu_sim.scenario import load_scenario
 
     sc = load_scenario(args.scenario)
     changes = simulation_overrides(args)
@@ -184,14 +184,14 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     tabs = tables(result, summary)
     figures = {} if args.no_figures else simulation_figures(summary, tabs, sc)
     # everything is computed; now write
-    from tuoyu_sim.output import atomic_write_text, save_figure
+    from tuoyu_sim.output import save_figure, write_scenario
 
     prepare_out_dir(out_dir)
     for name, rows in tabs.items():
         write_csv(out_dir / f"{name}.csv", rows)
     for name, fig in figures.items():
         save_figure(fig, out_dir / f"{name}.png")
-    atomic_write_text(out_dir / "scenario.toml", dump_toml(sc))
+    write_scenario(out_dir / "scenario.toml", sc)
     write_json(out_dir / "summary.json", summary)
     if not args.quiet:
         print_simulation_summary(summary, out_dir, sc.targets.max_turn_away)

@@ -134,13 +134,13 @@ def run(args: argparse.Namespace) -> int:
     )
     from tuoyu_sim.allocate.results import group_rows, map_data
     from tuoyu_sim.output import (
-        atomic_write_text,
         prepare_out_dir,
         save_figure,
         write_csv,
         write_json,
+        write_scenario,
     )
-    from tuoyu_sim.scenario import dump_toml, load_scenario
+    from tuoyu_sim.scenario import load_scenario
 
     scenario = load_scenario(args.scenario)
     opts, spec = options_from_args(args)
@@ -169,7 +169,7 @@ def run(args: argparse.Namespace) -> int:
     write_csv(out_dir / "plan.csv", rows, cols)
     write_csv(out_dir / "assignment.csv", assignment, ["community", "site", "share"])
     write_csv(out_dir / "places_by_group.csv", groups)
-    atomic_write_text(out_dir / "scenario.planned.toml", dump_toml(planned))
+    write_scenario(out_dir / "scenario.planned.toml", planned)
     for name, fig in figures.items():
         save_figure(fig, out_dir / name)
     write_json(out_dir / "summary.json", record)

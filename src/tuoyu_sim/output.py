@@ -16,9 +16,15 @@ import os
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tuoyu_sim.errors import UserError
+
+if TYPE_CHECKING:
+    from tuoyu_sim.scenario import Scenario
+
+MATRIX_FILE = "distances.csv"
+"""Name of the distance matrix written beside a scenario file in a results folder."""
 
 
 def _umask() -> int:
@@ -124,3 +130,21 @@ def prepare_out_dir(path: str | Path) -> Path:
         with contextlib.suppress(OSError):
             stale.unlink()
     return path
+
+
+def write_scenario(path: str | Path, scenario: Scenario) -> Path:
+    """Write ``scenario`` as TOML at ``path`` so that it loads from that folder.
+
+    A user-supplied distance matrix (``geography.matrix_csv``) is written beside
+    it as ``distances.csv`` (metres) and referenced from it: the scenario's own
+    matrix file lies in its folder, which a results folder is not.
+    """
+    from tuoyu_sim.scenario import dump_toml
+
+    path = Path(path)
+    matrix = scenario.matrix()
+    if matrix is None:
+        return atomic_write_text(path, dump_toml(scenario))
+    rows = ({"from": a, "to": b, "distance_m": d} for (a, b), d in sorted(matrix.items()))
+    write_csv(path.parent / MATRIX_FILE, rows, ["from", "to", "distance_m"])
+    return atomic_write_text(path, dump_toml(scenario, matrix_csv=MATRIX_FILE))

@@ -80,14 +80,14 @@ def run(args: argparse.Namespace) -> int:
     from tuoyu_sim.allocate.results import summary as plan_summary
     from tuoyu_sim.cli import console, default_out, simulation_figures, simulation_overrides
     from tuoyu_sim.output import (
-        atomic_write_text,
         prepare_out_dir,
         save_figure,
         write_csv,
         write_json,
+        write_scenario,
     )
     from tuoyu_sim.plan import Iteration, run_plan, scenario_cost
-    from tuoyu_sim.scenario import ROLES, dump_toml, load_scenario
+    from tuoyu_sim.scenario import ROLES, load_scenario
     from tuoyu_sim.simulate import default_workers
 
     if args.objective != "min-cost":
@@ -217,8 +217,8 @@ def run(args: argparse.Namespace) -> int:
         write_csv(out_dir / f"{name}.csv", rows)
     for name, fig in figures.items():
         save_figure(fig, out_dir / f"{name}.png")
-    atomic_write_text(out_dir / "scenario.planned.toml", dump_toml(final))
-    atomic_write_text(out_dir / "scenario.toml", dump_toml(final))
+    write_scenario(out_dir / "scenario.planned.toml", final)
+    write_scenario(out_dir / "scenario.toml", final)
     write_json(out_dir / "summary.json", record)
     if not quiet:
         t = Table(show_header=False, box=None, pad_edge=False)

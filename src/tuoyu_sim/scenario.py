@@ -1100,11 +1100,14 @@ def _load_matrix(scenario: Scenario, folder: Path, label: str) -> dict[tuple[str
     return matrix
 
 
-def dump_toml(scenario: Scenario) -> str:
-    """The scenario as TOML text (tables written inline)."""
+def dump_toml(scenario: Scenario, *, matrix_csv: str | None = None) -> str:
+    """The scenario as TOML text (tables written inline); ``matrix_csv`` replaces
+    the reference to the distance matrix file."""
     import tomli_w
 
     data = scenario.to_dict()
+    if matrix_csv is not None:
+        data["geography"]["matrix_csv"] = matrix_csv
     header = f"# {scenario.name}\n"
     if scenario.provenance:
         header += "".join(f"# {line}\n" for line in scenario.provenance.splitlines())

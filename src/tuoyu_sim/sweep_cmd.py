@@ -123,14 +123,13 @@ def _run_points(
     backend: str,
     where: str,
 ) -> int:
-    from tuoyu_sim.output import atomic_write_text, prepare_out_dir, write_json
-    from tuoyu_sim.scenario import dump_toml
+    from tuoyu_sim.output import prepare_out_dir, write_json, write_scenario
     from tuoyu_sim.sweep import SweepRun, load_finished, run_sweep, sweep_summary
 
     err = console(stderr=True)
     # Everything is checked; from here on, files are written.
     prepare_out_dir(out_dir)
-    atomic_write_text(out_dir / "scenario.toml", dump_toml(base))
+    write_scenario(out_dir / "scenario.toml", base)
     write_json(
         out_dir / "summary.json",
         sweep_summary(
