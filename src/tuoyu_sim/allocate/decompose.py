@@ -178,22 +178,34 @@ class _Pricer:
     model: MinCostModel
     places: pulp.LpAffineExpression
     columns: list[Column]
+    most: float = math.inf
+    """Most demand the part can serve (the slope bound of its Lagrangian function)."""
     bounds: dict[tuple[float, float], float] = dataclasses.field(default_factory=dict)
     """Proven bound of the pricing problem at each ``(lam, mu)`` priced."""
 
     def known(self, lam: float, mu: float) -> tuple[float, float]:
-        """Without solving: a lower bound at ``(lam, mu)`` (interpolated between two
-        priced points with the same ``mu``, since the part's Lagrangian function is
-        concave in ``lam``; -inf outside them) and the best known plan's value."""
+        """Without solving: a lower bound at ``(lam, mu)`` and the best known plan's
+        value there.
+
+        The part's Lagrangian function :math:`g(\\lambda)` (``mu`` fixed) is
+        concave and nonincreasing, with slope at least :math:`-Q` (``most``, all
+        the part's demand): from a priced point :math:`(\\lambda_j, b_j)`,
+        :math:`g \\ge b_j` to its left and :math:`g \\ge b_j - (\\lambda -
+        \\lambda_j) Q` to its right; between two priced points, above the chord.
+        """
         value = min(c.cost - lam * c.served - mu * c.places for c in self.columns)
         below = [(x, b) for (x, m), b in self.bounds.items() if m == mu and x <= lam]
         above = [(x, b) for (x, m), b in self.bounds.items() if m == mu and x >= lam]
-        if not below or not above:
-            return -math.inf, value
-        (x0, b0), (x1, b1) = max(below), min(above)
-        if x1 == x0:
-            return b0, value
-        return b0 + (b1 - b0) * (lam - x0) / (x1 - x0), value
+        bound = -math.inf
+        if above:
+            bound = max(b for _x, b in above)
+        if below:
+            bound = max(bound, max(b - (lam - x) * self.most for x, b in below))
+        if below and above:
+            (x0, b0), (x1, b1) = max(below), min(above)
+            chord = b0 if x1 == x0 else b0 + (b1 - b0) * (lam - x0) / (x1 - x0)
+            bound = max(bound, chord)
+        return bound, value
 
     def at_level(self, served: float, places: float, spec: SolverSpec) -> Column | None:
         """The cheapest plan serving at least ``served`` with at least ``places`` added."""
@@ -387,7 +399,9 @@ def solve_decomposed(inst: Instance, options: MinCostOptions, spec: SolverSpec) 
         fixed = {smap[j]: v for j, v in options.fixed_open.items() if j in smap}
         model = build_min_cost(sub, dataclasses.replace(local, fixed_open=fixed))
         places = pulp.LpAffineExpression([(v, 1.0) for v in model.add.values()])
-        pricers.append(_Pricer(part, model, places, []))
+        most = float(np.sum(sub.demand[sub.pairs.rows] * sub.decay, initial=0.0))
+        most = min(most, float(sub.demand.sum()))
+        pricers.append(_Pricer(part, model, places, [], most=most))
     total = float(inst.demand.sum())
     need_served = options.coverage_share * total if total > 0 else 0.0
     need_places = inst.places_needed_per_1000(options.places_per_1000)
