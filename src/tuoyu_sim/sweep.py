@@ -602,6 +602,10 @@ def sweep_rows(
     return rows, [*columns, *figure_cols, "error"]
 
 
+CSV_EVERY_S = 2.0
+"""Least seconds between two rewrites of ``sweep.csv`` while a sweep runs."""
+
+
 def write_sweep_csv(
     out_dir: Path,
     points: Sequence[Point],
@@ -763,8 +767,11 @@ def run_sweep(
     on_point
         Called with each record after it is written.
 
-    After each point, ``points/<id>.json`` and then ``sweep.csv`` are written
-    atomically, so an interruption at any moment leaves only whole files.
+    After each point ``points/<id>.json`` is written, and ``sweep.csv`` is
+    rewritten from the finished points at most every :data:`CSV_EVERY_S` seconds
+    and at the end (also when interrupted), all atomically: an interruption at any
+    moment leaves only whole files, and rewriting a large table after every
+    point would make the sweep quadratic in its size.
     """
     started = time.perf_counter()
     records = load_finished(out_dir, points)
@@ -779,14 +786,21 @@ def run_sweep(
         for p in todo
     ]
     stream = iter(results(tasks)) if tasks else iter(())
-    with contextlib.closing(stream) as it:  # type: ignore[type-var]
-        for record in it:
-            save_point(out_dir, record)
-            records[record["id"]] = record
-            computed.append(record["id"])
+    written = time.perf_counter()
+    try:
+        with contextlib.closing(stream) as it:  # type: ignore[type-var]
+            for record in it:
+                save_point(out_dir, record)
+                records[record["id"]] = record
+                computed.append(record["id"])
+                if time.perf_counter() - written >= CSV_EVERY_S:
+                    write_sweep_csv(out_dir, points, axes, records)
+                    written = time.perf_counter()
+                if on_point:
+                    on_point(record)
+    finally:
+        if computed:
             write_sweep_csv(out_dir, points, axes, records)
-            if on_point:
-                on_point(record)
     return SweepRun(
         records=records,
         resumed=resumed,

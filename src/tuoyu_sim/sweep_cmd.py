@@ -7,7 +7,7 @@
                     [--replications N --days D --seed S] [--optimize]
 
 Writes ``DIR/points/<id>.json`` as each point finishes, ``DIR/sweep.csv``
-(rewritten after every point), ``DIR/summary.json``, ``DIR/scenario.toml``
+(rewritten at most every 2 s and at the end), ``DIR/summary.json``, ``DIR/scenario.toml``
 (the base scenario) and ``DIR/response_curves.png``. Run again with the same
 ``--out`` to resume: finished points are not recomputed.
 """
