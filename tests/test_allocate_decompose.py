@@ -125,3 +125,31 @@ def test_a_time_limited_solve_by_parts_states_its_gap() -> None:
         assert o.gap is not None and o.gap > PROVEN_GAP
     if o.status == "optimal":
         assert o.gap is not None and o.gap <= PROVEN_GAP
+
+
+def test_cover_every_community_by_parts_matches_the_whole_model() -> None:
+    sc = make(_spread(702))  # every community has a site in reach, two or more parts
+    inst = build_instance(sc)
+    opts = MinCostOptions(coverage_share=0.5, places_per_1000=1.0, cover_every_community=True)
+    assert use_parts(inst, opts)
+    whole = solve_min_cost(
+        build_min_cost(inst, dataclasses.replace(opts, decompose=False)), SolverSpec(SOLVER)
+    )
+    final = solve_model(inst, opts, SolverSpec(SOLVER))
+    assert whole.outcome.status == final.outcome.status == "optimal"
+    assert final.outcome.objective == pytest.approx(whole.outcome.objective, rel=1e-6)
+
+
+def test_a_community_out_of_reach_with_cover_every_community_is_left_to_the_whole_model() -> None:
+    d = scenario_dict(3, n_comm=40, n_fac=3, n_cand=15, size_m=8000)
+    d["communities"][0].update(x_m=90_000.0, y_m=90_000.0)  # nothing within 1 km
+    inst = build_instance(make(d))
+    assert use_parts(inst, MinCostOptions(coverage_share=0.5))
+    assert not use_parts(inst, MinCostOptions(coverage_share=0.5, cover_every_community=True))
+
+
+def test_plans_found_by_parts_under_cbc_pass_the_checker() -> None:
+    sc = make(_spread(708))
+    plan = optimize(sc, OptimizeOptions(), SolverSpec("cbc", time_limit_s=60))
+    assert verify_plan(sc, plan) == []
+    assert plan.status in ("optimal", "feasible")

@@ -228,14 +228,21 @@ class _Pricer:
         sol = solve_min_cost(m, spec, warm_start=False, started=started)
         o = sol.outcome
         if not o.has_solution or o.bound is None:
-            return None, -math.inf if o.status != "infeasible" else math.inf
-        col = Column(
-            cost=float(pulp.value(m.cost) or 0.0),
-            served=float(pulp.value(m.served) or 0.0),
-            places=float(sol.added_places.sum()),
-            solution=sol,
-        )
-        return col, float(o.bound)
+            return None, -math.inf  # no bound claimed, even when "infeasible"
+        return _column(m.inst, sol), float(o.bound)
+
+
+def _column(sub: Instance, sol: MinCostSolution) -> Column:
+    """A part's plan as a column, its cost and served demand from the rounded
+    decisions (what the plan will cost, not the solver's unrounded values)."""
+    cand = sub.is_candidate
+    cost = (
+        float(sub.site_cost[cand] @ sol.opened[cand])
+        + sub.place_cost * float(sol.added_places.sum())
+        + float((sol.added_staff @ sub.role_cost).sum())
+    )
+    weight = sub.demand[sub.pairs.rows] * sub.decay
+    return Column(cost, float(weight @ sol.share), float(sol.added_places.sum()), sol)
 
 
 def _level_rows(p: _Pricer, served: float, places: float) -> list[str]:
@@ -294,7 +301,7 @@ def _master_lp(
 
 
 def _master_ip(
-    pricers: list[_Pricer], need_served: float, need_places: float, time_limit: float
+    pricers: list[_Pricer], need_served: float, need_places: float, time_limit: float | None
 ) -> tuple[float, list[int]] | None:
     """One column per part, binary; the cheapest combination meeting both targets."""
     cols = [(k, i, c) for k, p in enumerate(pricers) for i, c in enumerate(p.columns)]
@@ -305,7 +312,7 @@ def _master_ip(
         a[k, idx] = 1.0
         a[n_k, idx] = c.served
         a[n_k + 1, idx] = c.places
-    lo = np.r_[np.ones(n_k), need_served - 1e-7 * max(1.0, need_served), need_places - 1e-9]
+    lo = np.r_[np.ones(n_k), need_served, need_places]
     hi = np.r_[np.ones(n_k), np.inf, np.inf]
     with quiet_stdout():  # scipy's HiGHS may print from inside its MIP heuristics
         res = milp(
@@ -313,7 +320,8 @@ def _master_ip(
             constraints=LinearConstraint(a.tocsr(), lo, hi),
             integrality=np.ones(len(cols)),
             bounds=Bounds(0, 1),
-            options={"time_limit": max(1.0, time_limit), "mip_rel_gap": 1e-9},
+            options={"mip_rel_gap": 1e-9}
+            | ({} if time_limit is None else {"time_limit": max(1.0, time_limit)}),
         )
     if res.x is None:
         return None
@@ -329,6 +337,8 @@ def use_parts(inst: Instance, options: MinCostOptions) -> bool:
     (a budget couples the parts' costs), and at least two parts with communities."""
     if not options.decompose or options.objective != "cost" or options.budget_cny is not None:
         return False
+    if options.cover_every_community and np.unique(inst.pairs.rows).size < inst.n_communities:
+        return False  # a community no site reaches: the whole model proves it infeasible
     return sum(1 for p in parts(inst) if p.communities.size) >= 2
 
 
@@ -341,21 +351,41 @@ def solve_model(inst: Instance, options: MinCostOptions, spec: SolverSpec) -> Mi
     if not use_parts(inst, options):
         return solve_min_cost(build_min_cost(inst, options), spec)
     t0 = time.perf_counter()
-    sol = solve_decomposed(inst, options, spec)
-    if not sol.outcome.has_solution:
-        return solve_min_cost(build_min_cost(inst, options), spec)
+
+    def time_left() -> float | None:
+        if spec.time_limit_s is None:
+            return None
+        return max(1.0, spec.time_limit_s - (time.perf_counter() - t0))
+
+    try:
+        sol = solve_decomposed(inst, options, spec)
+    except SolverError:
+        sol = None  # the master LP failed: the whole model decides
+    model = build_min_cost(inst, options)
+    # rows within 1e-6: the integer master's own feasibility tolerance
+    if (
+        sol is None
+        or not sol.outcome.has_solution
+        or not set_warm_start(model, as_start(sol), eps=1e-6)
+    ):
+        # no plan by parts (or, defensively, one that breaks a row of the whole model)
+        for v in model.prob.variables():
+            v.varValue = None
+        return solve_min_cost(
+            model, dataclasses.replace(spec, time_limit_s=time_left()), warm_start=False
+        )
     o = sol.outcome
     left = None if spec.time_limit_s is None else spec.time_limit_s - (time.perf_counter() - t0)
     if o.gap is None or o.gap <= spec.gap or (left is not None and left < 1.0):
         return sol
     # The parts' bound leaves a duality gap: branch on the whole model, starting
     # from the parts' plan, for the time left; keep the better plan and bound.
-    model = build_min_cost(inst, options)
-    started = set_warm_start(model, as_start(sol))
     whole = solve_min_cost(
-        model, dataclasses.replace(spec, time_limit_s=left), warm_start=False, started=started
+        model, dataclasses.replace(spec, time_limit_s=left), warm_start=False, started=True
     )
     w = whole.outcome
+    if w.status == "infeasible":
+        return whole  # the solver's proof outranks the parts' plan (never seen)
     if not w.has_solution or w.objective is None or o.objective is None:
         return sol
     best = whole if w.objective < o.objective else sol
@@ -529,7 +559,7 @@ def solve_decomposed(inst: Instance, options: MinCostOptions, spec: SolverSpec) 
         col = p.at_level(served, places, sub_spec(k, 0.0))
         if col is not None and not any(_same(col, c) for c in p.columns):
             p.columns.append(col)
-    left = 30.0 if deadline is None else max(1.0, deadline - time.perf_counter())
+    left = None if deadline is None else max(1.0, deadline - time.perf_counter())
     ip = _master_ip(pricers, need_served, need_places, left)
     if ip is None:
         return _no_solution(inst, spec, t0, "no combination of the parts' plans meets the targets")
@@ -599,12 +629,7 @@ def _start_column(p: _Pricer, start: dict[str, np.ndarray]) -> Column | None:
     sol = MinCostSolution(
         outcome, piece["opened"], piece["added"], piece["walk"], piece["staff"], piece["share"]
     )
-    return Column(
-        float(pulp.value(m.cost) or 0.0),
-        float(pulp.value(m.served) or 0.0),
-        float(piece["added"].sum()),
-        sol,
-    )
+    return _column(m.inst, sol)
 
 
 def _no_solution(inst: Instance, spec: SolverSpec, t0: float, why: str) -> MinCostSolution:

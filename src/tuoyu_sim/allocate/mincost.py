@@ -599,9 +599,12 @@ def solve_min_cost(
     return MinCostSolution(outcome, opened, added, walk, staff, share)
 
 
-def set_warm_start(model: MinCostModel, start: dict[str, np.ndarray]) -> bool:
+def set_warm_start(
+    model: MinCostModel, start: dict[str, np.ndarray], *, eps: float = 1e-7
+) -> bool:
     """Give every variable its value in ``start`` (from :mod:`.greedy`); True if the
-    start satisfies every constraint of the model (otherwise values are cleared)."""
+    start satisfies every constraint of the model within ``eps`` (otherwise values
+    are cleared)."""
     inst = model.inst
     opened, added, walk = start["opened"], start["added"], start["walk"]
     staff, share = start["staff"], start["share"]
@@ -622,7 +625,7 @@ def set_warm_start(model: MinCostModel, start: dict[str, np.ndarray]) -> bool:
     for v, x in values:
         v.varValue = None
         v.setInitialValue(x, check=False)  # out of bounds: left unset, so not valid
-    if model.prob.valid(eps=1e-7):
+    if model.prob.valid(eps=eps):
         return True
     for v, _x in values:
         v.varValue = None
