@@ -351,17 +351,13 @@ def solve_model(inst: Instance, options: MinCostOptions, spec: SolverSpec) -> Mi
     if not use_parts(inst, options):
         return solve_min_cost(build_min_cost(inst, options), spec)
     t0 = time.perf_counter()
-
-    def time_left() -> float | None:
-        if spec.time_limit_s is None:
-            return None
-        return max(1.0, spec.time_limit_s - (time.perf_counter() - t0))
-
     try:
         sol = solve_decomposed(inst, options, spec)
     except SolverError:
         sol = None  # the master LP failed: the whole model decides
     model = build_min_cost(inst, options)
+    left = None if spec.time_limit_s is None else spec.time_limit_s - (time.perf_counter() - t0)
+    whole_spec = dataclasses.replace(spec, time_limit_s=None if left is None else max(1.0, left))
     # rows within 1e-6: the integer master's own feasibility tolerance
     if (
         sol is None
@@ -369,20 +365,13 @@ def solve_model(inst: Instance, options: MinCostOptions, spec: SolverSpec) -> Mi
         or not set_warm_start(model, as_start(sol), eps=1e-6)
     ):
         # no plan by parts (or, defensively, one that breaks a row of the whole model)
-        for v in model.prob.variables():
-            v.varValue = None
-        return solve_min_cost(
-            model, dataclasses.replace(spec, time_limit_s=time_left()), warm_start=False
-        )
+        return solve_min_cost(model, whole_spec, warm_start=False)
     o = sol.outcome
-    left = None if spec.time_limit_s is None else spec.time_limit_s - (time.perf_counter() - t0)
     if o.gap is None or o.gap <= spec.gap or (left is not None and left < 1.0):
         return sol
     # The parts' bound leaves a duality gap: branch on the whole model, starting
     # from the parts' plan, for the time left; keep the better plan and bound.
-    whole = solve_min_cost(
-        model, dataclasses.replace(spec, time_limit_s=left), warm_start=False, started=True
-    )
+    whole = solve_min_cost(model, whole_spec, warm_start=False, started=True)
     w = whole.outcome
     if w.status == "infeasible":
         return whole  # the solver's proof outranks the parts' plan (never seen)
@@ -636,28 +625,18 @@ def _no_solution(inst: Instance, spec: SolverSpec, t0: float, why: str) -> MinCo
     outcome = SolveOutcome(
         "no_solution", spec.name, None, None, None, time.perf_counter() - t0, why
     )
-    n_j, n_a = inst.n_sites, len(inst.classes)
-    opened = ~inst.is_candidate
-    z = np.zeros((n_j, n_a), dtype=np.int64)
-    return MinCostSolution(
-        outcome, opened, z, z.copy(), np.zeros((n_j, 3), dtype=np.int64), np.zeros(len(inst.pairs))
-    )
+    return MinCostSolution.empty(inst, outcome)
 
 
 def _assemble(
     inst: Instance, pricers: list[_Pricer], chosen: list[int], outcome: SolveOutcome
 ) -> MinCostSolution:
-    n_j, n_a = inst.n_sites, len(inst.classes)
-    opened = ~inst.is_candidate
-    added = np.zeros((n_j, n_a), dtype=np.int64)
-    walk = np.zeros((n_j, n_a), dtype=np.int64)
-    staff = np.zeros((n_j, 3), dtype=np.int64)
-    share = np.zeros(len(inst.pairs))
+    sol = MinCostSolution.empty(inst, outcome)
     for p, i in zip(pricers, chosen, strict=True):
         s = p.columns[i].solution
-        opened[p.part.sites] = s.opened
-        added[p.part.sites] = s.added_places
-        walk[p.part.sites] = s.walk_in_places
-        staff[p.part.sites] = s.added_staff
-        share[p.part.pairs] = s.share
-    return MinCostSolution(outcome, opened, added, walk, staff, share)
+        sol.opened[p.part.sites] = s.opened
+        sol.added_places[p.part.sites] = s.added_places
+        sol.walk_in_places[p.part.sites] = s.walk_in_places
+        sol.added_staff[p.part.sites] = s.added_staff
+        sol.share[p.part.pairs] = s.share
+    return sol

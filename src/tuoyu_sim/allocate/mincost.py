@@ -181,6 +181,19 @@ class MinCostSolution:
     share: np.ndarray
     """Float per pair of ``inst.pairs``: share of the community's demand served there."""
 
+    @classmethod
+    def empty(cls, inst: Instance, outcome: SolveOutcome) -> MinCostSolution:
+        """No plan: existing facilities open, nothing added, nobody served."""
+        n_j, n_a = inst.n_sites, len(inst.classes)
+        return cls(
+            outcome,
+            ~inst.is_candidate,
+            np.zeros((n_j, n_a), dtype=np.int64),
+            np.zeros((n_j, n_a), dtype=np.int64),
+            np.zeros((n_j, 3), dtype=np.int64),
+            np.zeros(len(inst.pairs)),
+        )
+
 
 def _expr(
     terms: list[tuple[pulp.LpVariable, float]], constant: float = 0.0
@@ -575,33 +588,23 @@ def solve_min_cost(
         if start is not None and not o.fixed_open and not o.cover_every_community:
             started = set_warm_start(model, start)
     outcome = solve(model.prob, spec, warm_start=started)
-    inst = model.inst
-    n_j, n_a = inst.n_sites, len(inst.classes)
-    opened = np.ones(n_j, dtype=bool)
-    added = np.zeros((n_j, n_a), dtype=np.int64)
-    walk = np.zeros((n_j, n_a), dtype=np.int64)
-    staff = np.zeros((n_j, 3), dtype=np.int64)
-    share = np.zeros(len(inst.pairs))
+    sol = MinCostSolution.empty(model.inst, outcome)
     if outcome.has_solution:
         for j, v in model.open.items():
-            opened[j] = _int(v) == 1
+            sol.opened[j] = _int(v) == 1
         for (j, a), v in model.add.items():
-            added[j, a] = _int(v)
+            sol.added_places[j, a] = _int(v)
         for (j, a), vs in model.walk.items():
-            walk[j, a] = sum(_int(v) for v in vs)
+            sol.walk_in_places[j, a] = sum(_int(v) for v in vs)
         for (j, r), v in model.hire.items():
-            staff[j, r] = _int(v)
+            sol.added_staff[j, r] = _int(v)
         for p, v in model.share.items():
             x = v.value()
-            share[p] = min(1.0, max(0.0, float(x))) if x is not None else 0.0
-    else:
-        opened[inst.n_existing :] = False
-    return MinCostSolution(outcome, opened, added, walk, staff, share)
+            sol.share[p] = min(1.0, max(0.0, float(x))) if x is not None else 0.0
+    return sol
 
 
-def set_warm_start(
-    model: MinCostModel, start: dict[str, np.ndarray], *, eps: float = 1e-7
-) -> bool:
+def set_warm_start(model: MinCostModel, start: dict[str, np.ndarray], *, eps: float = 1e-7) -> bool:
     """Give every variable its value in ``start`` (from :mod:`.greedy`); True if the
     start satisfies every constraint of the model within ``eps`` (otherwise values
     are cleared)."""
