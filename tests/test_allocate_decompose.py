@@ -24,7 +24,6 @@ from tuoyu_sim.allocate.decompose import (
 )
 from tuoyu_sim.allocate.mincost import MinCostOptions, build_min_cost, solve_min_cost
 from tuoyu_sim.allocate.solvers import PROVEN_GAP, SolverName, highs_available
-from tuoyu_sim.errors import InfeasibleError
 
 SOLVER: SolverName = "highs" if highs_available() else "cbc"
 
@@ -95,12 +94,8 @@ def test_parts_bound_and_plan_bracket_the_whole_optimum(seed: int) -> None:
 
 @pytest.mark.parametrize("seed", (708, 709, 710, 711))
 def test_plans_found_by_parts_pass_the_checker(seed: int) -> None:
-    sc = make(_spread(seed))
-    try:
-        plan = optimize(sc, OptimizeOptions(), SolverSpec(SOLVER, time_limit_s=30))
-    except InfeasibleError as exc:
-        assert "cannot" in str(exc)
-        return
+    sc = make(_spread(seed))  # feasible draws: the checker must see a plan
+    plan = optimize(sc, OptimizeOptions(), SolverSpec(SOLVER, time_limit_s=30))
     assert verify_plan(sc, plan) == []
     assert plan.places_per_1000_after >= 1.0 - 1e-9
 
