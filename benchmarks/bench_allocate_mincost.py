@@ -2,7 +2,7 @@
 
 Run:  /work/venv/bin/python benchmarks/bench_allocate_mincost.py \
           [--n 1000 --m 200 --facilities 100 --coverage 0.9 --mix older|three \
-           --solver highs --cap 300]
+           --solver highs --cap 300 --threads 1]
 
 The instance is clustered (towns of about 25 communities), enrolled demand only,
 coverage share 0.9, caregiver costs over 5 years, the health-staff rules on;
@@ -49,6 +49,12 @@ def main() -> int:
     ap.add_argument("--gap", type=float, default=0.001)
     ap.add_argument("--cap", type=float, default=300.0, help="seconds per solve")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="solver threads, for every run (shipped: parts priced at once)",
+    )
     ap.add_argument("--mix", choices=("three", "older"), default="three")
     ap.add_argument(
         "--runs", default="shipped,plain", help="comma-separated: shipped, whole, plain"
@@ -65,7 +71,7 @@ def main() -> int:
         f"gap {args.gap}, cap {args.cap:.0f} s",
         flush=True,
     )
-    spec = SolverSpec(args.solver, time_limit_s=args.cap, gap=args.gap, threads=1)
+    spec = SolverSpec(args.solver, time_limit_s=args.cap, gap=args.gap, threads=args.threads)
     opts = MinCostOptions(coverage_share=args.coverage)
     times = {}
     for label in args.runs.split(","):

@@ -285,3 +285,20 @@ def test_python_dash_m_runs_optimize(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "Running HiGHS" not in proc.stdout
     assert json.loads((out / "summary.json").read_text(encoding="utf-8"))["solver"] == "highs"
+
+
+def test_highs_start_is_not_taken_for_the_answer() -> None:
+    """HiGHS 1.16 can hand back the start instead of its solution when presolve
+    solves the whole model; the solve is repeated without the start."""
+    if not solvers_mod.highs_available():
+        pytest.skip("highspy is not installed")
+    import pulp
+
+    data = json.loads((Path(__file__).parent / "data" / "highs_stale_start.json").read_text())
+    variables, prob = pulp.LpProblem.fromDict(data["model"])
+    for name, v in variables.items():
+        v.setInitialValue(data["start"][name], check=False)
+    out = solvers_mod.solve(prob, SolverSpec("highs"), warm_start=True)
+    assert out.status == "optimal"
+    assert out.objective == pytest.approx(-657661578.94, rel=1e-9)  # the start's is 220,000
+    assert out.objective == pytest.approx(pulp.value(prob.objective))

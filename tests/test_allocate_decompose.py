@@ -16,6 +16,7 @@ import pytest
 from test_allocate_helpers import make, rich_dict, scenario_dict
 from tuoyu_sim.allocate import OptimizeOptions, SolverSpec, build_instance, optimize, verify_plan
 from tuoyu_sim.allocate.decompose import (
+    _Budget,
     parts,
     solve_decomposed,
     solve_model,
@@ -70,15 +71,19 @@ def test_parts_bound_and_plan_bracket_the_whole_optimum(seed: int) -> None:
         places_per_1000=t.places_per_1000,
     )
     assert use_parts(inst, opts)
+    # the reference is the plain model: no cut of the strengthened one can hide here
     whole = solve_min_cost(
-        build_min_cost(inst, dataclasses.replace(opts, decompose=False)), SolverSpec(SOLVER)
+        build_min_cost(inst, dataclasses.replace(opts, decompose=False, strengthen=False)),
+        SolverSpec(SOLVER),
+        warm_start=False,
     )
     if whole.outcome.status == "infeasible":
         pytest.skip("targets out of reach for this draw")
     assert whole.outcome.status == "optimal"
     best = float(whole.outcome.objective or 0.0)
     tol = 1e-6 * max(1.0, best)
-    by_parts = solve_decomposed(inst, opts, SolverSpec(SOLVER))
+    # odd seeds price the parts on two threads
+    by_parts = solve_decomposed(inst, opts, SolverSpec(SOLVER, threads=1 + seed % 2))
     o = by_parts.outcome
     assert o.has_solution and o.objective is not None and o.bound is not None
     assert o.bound <= best + tol  # a valid lower bound
@@ -148,3 +153,17 @@ def test_plans_found_by_parts_under_cbc_pass_the_checker() -> None:
     plan = optimize(sc, OptimizeOptions(), SolverSpec("cbc", time_limit_s=60))
     assert verify_plan(sc, plan) == []
     assert plan.status in ("optimal", "feasible")
+
+
+def test_the_shared_slack_is_never_overspent() -> None:
+    """Claims and shortfalls of one round never add up to more than its slack, and
+    what the quick parts leave goes to the last."""
+    budget = _Budget(100.0, 1.0)
+    a = budget.claim(0.25)
+    b = budget.claim(0.25)
+    assert a == pytest.approx(25.0) and b == pytest.approx(25.0)
+    budget.settle(a, 5.0)  # used 5 of 25
+    budget.settle(b, 40.0)  # a part that ran out of time hands nothing back
+    last = budget.claim(0.5)
+    assert last == pytest.approx(70.0)
+    assert 5.0 + 25.0 + last <= 100.0 + 1e-9

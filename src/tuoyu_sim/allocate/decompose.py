@@ -33,10 +33,15 @@ best bound so far (box step), widened when it holds them back. A part is not
 re-solved when two priced points with the same :math:`\mu` bracket
 :math:`\lambda` and the bound interpolated between them (valid: the part's
 Lagrangian function is concave in :math:`\lambda`) is within its slack of its
-best known plan. Each part may stop within its share (by pairs) of a slack that
-starts loose and shrinks to a quarter of the gap asked for. The generation stops
-when the master LP is within half the gap of the best bound, when the integer
-master is within the gap, or when nothing new prices out at full precision.
+best known plan. The parts of one round share a slack (yuan) that starts loose
+and shrinks to a quarter of the gap asked for (or to what the integer master's
+plan leaves of it): each part claims its share (by pairs) of what is left when
+its pricing starts and hands back what it did not use, and the parts that took
+longest last round are priced last, so the hard ones get what the quick ones
+left. With ``threads`` > 1 the parts are priced on that many threads (the
+solvers run outside Python's lock). The generation stops when the master LP is
+within half the gap of the best bound, when the integer master is within the
+gap, or when nothing new prices out at full precision.
 
 **Primal plan.** A part the master LP splits between plans is solved once more
 for its cheapest plan at exactly that split's served demand and places; then
@@ -59,8 +64,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import threading
 import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import numpy as np
 import pulp
@@ -89,6 +98,8 @@ from tuoyu_sim.allocate.solvers import (
 )
 from tuoyu_sim.errors import SolverError
 from tuoyu_sim.geography import Pairs
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -427,10 +438,10 @@ def solve_decomposed(inst: Instance, options: MinCostOptions, spec: SolverSpec) 
     target = max(spec.gap, PROVEN_GAP)
     n_pairs = np.array([max(1, p.part.pairs.size) for p in pricers], dtype=float)
     weight = n_pairs / n_pairs.sum()
+    took = np.zeros(len(pricers))  # seconds of each part's last pricing
 
-    def sub_spec(k: int, slack: float) -> SolverSpec:
-        # Part k may stop within its share of ``slack`` (yuan) of its optimum: the
-        # parts' shortfalls add up to at most ``slack`` in the bound. No part may
+    def sub_spec(gap_abs: float) -> SolverSpec:
+        # A part may stop within ``gap_abs`` (yuan) of its optimum. No part may
         # take more than a quarter of the time left: a hard part then returns its
         # proven bound and best plan, and the others still get priced.
         left = None if deadline is None else max(1.0, 0.25 * (deadline - time.perf_counter()))
@@ -439,7 +450,7 @@ def solve_decomposed(inst: Instance, options: MinCostOptions, spec: SolverSpec) 
             time_limit_s=left,
             gap=PROVEN_GAP / 10,
             threads=spec.threads,
-            gap_abs=max(1e-6, slack * float(weight[k])),
+            gap_abs=max(1e-6, gap_abs),
         )
 
     big = 1e3 * max(float(inst.role_cost.max()), float(inst.site_cost.max(initial=0)), 1.0)
@@ -447,19 +458,26 @@ def solve_decomposed(inst: Instance, options: MinCostOptions, spec: SolverSpec) 
     start = greedy_start(
         inst, options.coverage_share, options.min_community_share, options.places_per_1000
     )
-    for k, p in enumerate(pricers):
+
+    def first_columns(k: int) -> bool:
+        p = pricers[k]
         col = None if start is None else _start_column(p, start)
         if col is not None:
             p.columns.append(col)
         for lam, mu in ((0.0, 0.0),) if col is not None else ((0.0, 0.0), (big, big)):
-            col, bound = p.price(lam, mu, sub_spec(k, 0.0))
+            col, bound = p.price(lam, mu, sub_spec(0.0))
             if col is None:
-                return _no_solution(inst, spec, t0, "a part has no solution")
+                return False
             p.columns.append(col)
             p.bounds[(lam, mu)] = bound
+        return True
+
+    if not all(_each(first_columns, range(len(pricers)), spec.threads)):
+        return _no_solution(inst, spec, t0, "a part has no solution")
     penalty = 10 * big
     iterations = 0
     tighten = False
+    incumbent: float | None = None  # cost of the best integer master plan so far
     first = _lp_duals(inst, options, spec)
     centre: tuple[float, float] | None = None  # the duals of the best bound so far
     width = 0.03
@@ -483,25 +501,57 @@ def solve_decomposed(inst: Instance, options: MinCostOptions, spec: SolverSpec) 
         # shrinks with the distance between the master LP and the bound, down to a
         # quarter of the gap asked for
         least = 0.25 * abs(lp_value) * target
+        if incumbent is not None:
+            # the integer master's plan in hand: the gap asked for, less what
+            # separates that plan from the master LP, is room for the parts
+            least = max(least, 0.5 * (target * incumbent - (incumbent - lp_value)))
         if tighten:
             slack = least
         elif math.isfinite(best_lb):
             slack = max(least, 0.25 * (lp_value - best_lb))
+            if at_lp:
+                # the master's own duals, inside the box: perhaps the last round,
+                # so price tightly enough for its bound to close the gap
+                slack = max(least, min(slack, 0.4 * target * abs(lp_value)))
         else:
             slack = max(least, 0.01 * abs(lp_value))
         lb = lam * need_served + mu * need_places
         added = 0
-        complete = True
+        todo = []
+        spent = 0.0
         for k, p in enumerate(pricers):
-            if deadline is not None and time.perf_counter() > deadline:
-                complete = False  # this round's bound would miss parts
-                break
-            part_spec = sub_spec(k, slack)
             known, value = p.known(lam, mu)
-            if value - known <= (part_spec.gap_abs or 0.0):
+            if value - known <= slack * float(weight[k]):
                 lb += known  # the plans known already are within this part's slack
+                spent += value - known
+            else:
+                todo.append(k)
+        # the quick parts first: the slack they do not use goes to the hard ones
+        todo.sort(key=lambda k: took[k])
+        budget = _Budget(slack - spent, float(weight[todo].sum()) if todo else 0.0)
+
+        def price(k: int, lam: float = lam, mu: float = mu, budget: _Budget = budget) -> Priced:
+            if deadline is not None and time.perf_counter() > deadline:
+                return None  # this round's bound would miss parts
+            t = time.perf_counter()
+            claimed = budget.claim(float(weight[k]))
+            p = pricers[k]
+            col, bound = p.price(lam, mu, sub_spec(claimed))
+            took[k] = time.perf_counter() - t
+            used = claimed
+            if col is not None and math.isfinite(bound):
+                best = min(c.cost - lam * c.served - mu * c.places for c in [col, *p.columns])
+                used = best - bound
+            budget.settle(claimed, used)
+            return col, bound
+
+        priced = _each(price, todo, spec.threads)
+        complete = all(r is not None for r in priced)
+        for k, r in zip(todo, priced, strict=True):
+            if r is None:
                 continue
-            col, bound = p.price(lam, mu, part_spec)
+            p = pricers[k]
+            col, bound = r
             lb += bound
             if col is None:
                 continue
@@ -525,6 +575,8 @@ def solve_decomposed(inst: Instance, options: MinCostOptions, spec: SolverSpec) 
             ip = _master_ip(pricers, need_served, need_places, 5.0)
             if ip is not None and rel_gap(ip[0], best_lb) <= target:
                 break
+            if ip is not None:
+                incumbent = ip[0] if incumbent is None else min(incumbent, ip[0])
         if added == 0:
             if not at_lp:
                 width *= 4  # the box held the duals back: widen it
@@ -536,16 +588,26 @@ def solve_decomposed(inst: Instance, options: MinCostOptions, spec: SolverSpec) 
     # that split's served demand and places, so the integer master can match it.
     theta = _master_lp(pricers, need_served, need_places, penalty)[4]
     at = 0
+    split: list[tuple[int, float, float]] = []
     for k, p in enumerate(pricers):
         w = theta[at : at + len(p.columns)] if at + len(p.columns) <= theta.size else None
         at += len(p.columns)
         if w is None or w.size == 0 or w.max() > 1.0 - 1e-6:
             continue
-        if deadline is not None and time.perf_counter() > deadline:
-            break
         served = float(sum(t * c.served for t, c in zip(w, p.columns, strict=False)))
         places = float(sum(t * c.places for t, c in zip(w, p.columns, strict=False)))
-        col = p.at_level(served, places, sub_spec(k, 0.0))
+        split.append((k, served, places))
+
+    def level(job: tuple[int, float, float]) -> Column | None:
+        k, served, places = job
+        if deadline is not None and time.perf_counter() > deadline:
+            return None
+        # a plan, not a proof: within a tenth of the gap asked for, of this part's cost
+        loose = dataclasses.replace(sub_spec(0.0), gap=target / 10)
+        return pricers[k].at_level(served, places, loose)
+
+    for (k, _s, _x), col in zip(split, _each(level, split, spec.threads), strict=True):
+        p = pricers[k]
         if col is not None and not any(_same(col, c) for c in p.columns):
             p.columns.append(col)
     left = None if deadline is None else max(1.0, deadline - time.perf_counter())
@@ -566,6 +628,43 @@ def solve_decomposed(inst: Instance, options: MinCostOptions, spec: SolverSpec) 
         f"{sum(len(p.columns) for p in pricers)} columns",
     )
     return _assemble(inst, pricers, chosen, outcome)
+
+
+Priced = tuple["Column | None", float] | None
+
+
+class _Budget:
+    """The slack (yuan) the parts priced in one round share. Each part claims its
+    weight's share of what is left when it starts and gives back what it did not
+    use when it ends; the claims and the shortfalls never add up to more than the
+    total, and the hard parts, priced last, get what the quick ones left."""
+
+    def __init__(self, total: float, weight: float) -> None:
+        self.left = max(0.0, total)
+        self.weight = weight
+        self.lock = threading.Lock()
+
+    def claim(self, weight: float) -> float:
+        with self.lock:
+            share = self.left if self.weight <= weight else self.left * weight / self.weight
+            self.left -= share
+            self.weight -= weight
+            return share
+
+    def settle(self, claimed: float, used: float) -> None:
+        with self.lock:
+            self.left += max(0.0, claimed - used)
+
+
+def _each(fn: Callable[[Any], T], jobs: Iterable[Any], workers: int) -> list[T]:
+    """``[fn(job) for job in jobs]``, on up to ``workers`` threads: each job
+    touches one part's model only, and the solvers run outside the GIL (HiGHS
+    releases it, CBC is a process of its own)."""
+    jobs = list(jobs)
+    if workers <= 1 or len(jobs) <= 1:
+        return [fn(job) for job in jobs]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(fn, jobs))
 
 
 def _clamp(x: float, centre: float, half: float) -> float:

@@ -77,10 +77,21 @@ at the optimum.
 
 Strengthening (``strengthen=True``, the default; the "plain" model drops it):
 :math:`s_{ij} \le o_j` for every pair at a candidate site (strong linking),
-:math:`x_{ja} \le u_{ja} o_j` per class, :math:`\delta_{ja1} \le o_j`, and
-:math:`y_{jr} \le M o_j` at candidate sites. Every one is implied by the
-integer model, so both have the same optimum; the strong form has a much
-tighter LP relaxation.
+:math:`x_{ja} \le u_{ja} o_j` per class, :math:`\delta_{ja1} \le o_j`,
+:math:`y_{jr} \le M o_j` at candidate sites, and at every site the envelope
+cuts of :mod:`.envelope`
+
+.. math::
+
+    c_j o_j + c^p \sum_a x_{ja} + \sum_r c_r y_{jr} \ge
+        \alpha_{jk} \sum_{i \in N(j)} e_i s_{ij} + \beta_{jk} o_j
+        \qquad \forall j, k \qquad \text{(envelope)}
+
+(the facets :math:`(\alpha_{jk}, \beta_{jk})` of the convex hull of the
+site's least cost at enrolled load :math:`\sum_i e_i s_{ij}`, which gives the
+LP relaxation the steps of the ceil ratio rule across the classes). Every one is
+implied by the integer model, so both have the same optimum; the strong form
+has a much tighter LP relaxation.
 
 For diagnosis the same model is built with another objective: the most
 served demand :math:`\max \sum D_i f_{ij} s_{ij}` (``objective="coverage"``) or
@@ -97,6 +108,7 @@ from typing import Literal
 import numpy as np
 import pulp
 
+from tuoyu_sim.allocate.envelope import site_cuts
 from tuoyu_sim.allocate.instance import Instance
 from tuoyu_sim.allocate.solvers import SolveOutcome, SolverSpec, solve
 from tuoyu_sim.allocate.walkin import max_loads, places_for_load
@@ -241,6 +253,50 @@ def _class_ub(inst: Instance, j: int, a: int) -> int:
     if math.isfinite(by_area):
         ub = min(ub, math.floor(by_area + 1e-9))
     return max(0, int(ub))
+
+
+def _envelope_rows(
+    prob: pulp.LpProblem,
+    inst: Instance,
+    j: int,
+    ps: list[int],
+    share: dict[int, pulp.LpVariable],
+    add: dict[tuple[int, int], pulp.LpVariable],
+    hire: dict[tuple[int, int], pulp.LpVariable],
+    open_: dict[int, pulp.LpVariable],
+) -> None:
+    """The site's cost at least the convex envelope of its least cost at its
+    enrolled load (:mod:`.envelope`)."""
+    enrolled = inst.enrolled[inst.pairs.rows[ps]]
+    load = enrolled.sum(axis=1)
+    mine = load > 0
+    if not np.any(mine):
+        return
+    n_a = len(inst.classes)
+    ub = np.array([_class_ub(inst, j, a) for a in range(n_a)], dtype=float)
+    lines = site_cuts(inst, j, enrolled[mine] / load[mine, None], ub)
+    site: list[tuple[pulp.LpVariable, float]] = [
+        (add[(j, a)], inst.place_cost) for a in range(n_a) if (j, a) in add
+    ]
+    site += [(hire[(j, r)], float(inst.role_cost[r])) for r in range(3)]
+    cand = j in open_
+    for k, (slope, icpt) in enumerate(lines):
+        if slope <= 0 and icpt <= 0:
+            continue  # says only that the cost is not negative (costs off, say)
+        terms = site + [
+            (share[p], -slope * float(e)) for p, e in zip(ps, load, strict=True) if slope * e != 0.0
+        ]
+        if cand:
+            terms.append((open_[j], float(inst.site_cost[j]) - icpt))
+        # in units of the largest coefficient: rows in yuan would be 1e6 times the others
+        unit = max(abs(c) for _v, c in terms)
+        _add(
+            prob,
+            _expr([(v, c / unit) for v, c in terms]),
+            pulp.LpConstraintGE,
+            0.0 if cand else icpt / unit,
+            f"envelope_{j}_{k}",
+        )
 
 
 def build_min_cost(inst: Instance, options: MinCostOptions) -> MinCostModel:
@@ -529,6 +585,8 @@ def build_min_cost(inst: Instance, options: MinCostOptions) -> MinCostModel:
                     0.0,
                     f"hire_open_{j}_{r}",
                 )
+        if opts.strengthen:
+            _envelope_rows(prob, inst, j, ps, share, add, hire, open_)
 
     # -- district targets -------------------------------------------------------------
     total_demand = float(demand.sum())
@@ -606,8 +664,11 @@ def solve_min_cost(
 
 def set_warm_start(model: MinCostModel, start: dict[str, np.ndarray], *, eps: float = 1e-7) -> bool:
     """Give every variable its value in ``start`` (from :mod:`.greedy`); True if the
-    start satisfies every constraint of the model within ``eps`` (otherwise values
-    are cleared)."""
+    start satisfies every constraint of the model (otherwise values are cleared).
+
+    A variable may leave its bounds by ``eps``, a row by ``eps`` times its scale
+    (the largest of 1, its right-hand side and its terms at the start): a solver's
+    shares are exact only to its tolerance, and rows in yuan are large."""
     inst = model.inst
     opened, added, walk = start["opened"], start["added"], start["walk"]
     staff, share = start["staff"], start["share"]
@@ -628,8 +689,18 @@ def set_warm_start(model: MinCostModel, start: dict[str, np.ndarray], *, eps: fl
     for v, x in values:
         v.varValue = None
         v.setInitialValue(x, check=False)  # out of bounds: left unset, so not valid
-    if model.prob.valid(eps=eps):
+    if _valid(model.prob, eps):
         return True
     for v, _x in values:
         v.varValue = None
     return False
+
+
+def _valid(prob: pulp.LpProblem, eps: float) -> bool:
+    if not all(v.valid(eps) for v in prob.variables()):
+        return False
+    for c in prob.constraints.values():
+        scale = max([1.0, abs(c.constant)] + [abs(a * (x.varValue or 0.0)) for x, a in c.items()])
+        if not c.valid(eps * scale):
+            return False
+    return True

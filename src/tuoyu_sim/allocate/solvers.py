@@ -22,6 +22,7 @@ import os
 import re
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -262,24 +263,38 @@ def _solve_cbc(prob: pulp.LpProblem, spec: SolverSpec, warm_start: bool) -> Solv
 
 @contextlib.contextmanager
 def quiet_stdout() -> Iterator[None]:
-    """Silence HiGHS's start-up banner, which it prints before options apply."""
+    """Silence HiGHS's start-up banner, which it prints before options apply.
+
+    Safe from several threads at once: the first to enter points standard output
+    at the null device, the last to leave points it back."""
+    global _quiet_depth, _quiet_saved
     sys.stdout.flush()
     try:
         fd = sys.stdout.fileno()
     except (AttributeError, OSError, ValueError):
         yield
         return
-    saved = os.dup(fd)
+    with _quiet_lock:
+        if _quiet_depth == 0:
+            _quiet_saved = os.dup(fd)
+            with open(os.devnull, "w") as null:
+                os.dup2(null.fileno(), fd)
+        _quiet_depth += 1
     try:
-        with open(os.devnull, "w") as null:
-            os.dup2(null.fileno(), fd)
-            try:
-                yield
-            finally:
-                sys.stdout.flush()
-                os.dup2(saved, fd)
+        yield
     finally:
-        os.close(saved)
+        with _quiet_lock:
+            _quiet_depth -= 1
+            if _quiet_depth == 0 and _quiet_saved is not None:
+                sys.stdout.flush()
+                os.dup2(_quiet_saved, fd)
+                os.close(_quiet_saved)
+                _quiet_saved = None
+
+
+_quiet_lock = threading.Lock()
+_quiet_depth = 0
+_quiet_saved: int | None = None
 
 
 def _solve_highs(prob: pulp.LpProblem, spec: SolverSpec, warm_start: bool) -> SolveOutcome:
@@ -316,7 +331,12 @@ def _solve_highs(prob: pulp.LpProblem, spec: SolverSpec, warm_start: bool) -> So
     obj = float(objective) if objective is not None else 0.0
     # PuLP hands HiGHS the objective without its constant, negated when maximising.
     sense = -1.0 if prob.sense == pulp.LpMaximize else 1.0
-    constant = obj - sense * float(info.objective_function_value)
+    constant = float(prob.objective.constant) if prob.objective is not None else 0.0
+    reported = sense * float(info.objective_function_value) + constant
+    if warm_start and abs(obj - reported) > 1e-6 * max(1.0, abs(reported)):
+        # HiGHS 1.16 can hand back the start instead of the solution it reports when
+        # presolve solves the whole model: solve once more without the start.
+        return _solve_highs(prob, spec, False)
     bound = sense * float(info.mip_dual_bound) + constant if prob.isMIP() else obj
     gap = rel_gap(obj, bound) if math.isfinite(bound) else float("inf")
     status: Status = "optimal" if model_status == ms.kOptimal and gap <= PROVEN_GAP else "feasible"
