@@ -89,7 +89,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="relative optimality gap at which the solver may stop (default 0)",
     )
     parser.add_argument(
-        "--threads", type=positive_int, default=1, help="solver threads (default 1)"
+        "--threads",
+        type=positive_int,
+        default=1,
+        help="solver threads; min-cost by parts also prices that many parts at once (default 1)",
     )
     parser.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
     parser.add_argument("--out", help="results folder (default: results/<scenario>-optimize)")

@@ -115,6 +115,9 @@ from tuoyu_sim.allocate.walkin import max_loads, places_for_load
 
 ModelObjective = Literal["cost", "coverage", "places"]
 
+SHARE_CRUMB = 1e-6
+"""Shares at or below this are read back as 0."""
+
 
 @dataclass(frozen=True)
 class MinCostOptions:
@@ -658,7 +661,9 @@ def solve_min_cost(
             sol.added_staff[j, r] = _int(v)
         for p, v in model.share.items():
             x = v.value()
-            sol.share[p] = min(1.0, max(0.0, float(x))) if x is not None else 0.0
+            # a solver leaves shares of 1e-7 where it means none; such a crumb at
+            # a site without room would break its capacity row in the plan
+            sol.share[p] = min(1.0, float(x)) if x is not None and x > SHARE_CRUMB else 0.0
     return sol
 
 
