@@ -81,7 +81,7 @@ def test_site_curve_is_the_least_cost_by_hand(seed: int) -> None:
             assert f == pytest.approx(cost)
 
 
-@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("seed", (0, 1, 2, 5, 6, 7, 8))  # draws with a feasible plan
 def test_cuts_keep_the_plain_optimum(seed: int) -> None:
     """The plain model's optimal plan satisfies every envelope row, and the model
     with the cuts reaches the same least cost."""
@@ -101,8 +101,6 @@ def test_cuts_keep_the_plain_optimum(seed: int) -> None:
         SolverSpec(SOLVER),
         warm_start=False,
     )
-    if plain.outcome.status == "infeasible":
-        pytest.skip("targets out of reach for this draw")
     assert plain.outcome.status == "optimal"
     strong = build_min_cost(inst, opts)
     assert any(name.startswith("envelope_") for name in strong.prob.constraints)

@@ -366,7 +366,10 @@ def solve_model(inst: Instance, options: MinCostOptions, spec: SolverSpec) -> Mi
         sol = solve_decomposed(inst, options, spec)
     except SolverError:
         sol = None  # the master LP failed: the whole model decides
-    model = build_min_cost(inst, options)
+    # The closing step branches on the whole model from a plan near the optimum
+    # and a bound near it: there the envelope rows only slow each node (the
+    # Yanzhou scenario: 54 s against 224 s under CBC, 8 s against 15 s under HiGHS).
+    model = build_min_cost(inst, dataclasses.replace(options, envelope=False))
     left = None if spec.time_limit_s is None else spec.time_limit_s - (time.perf_counter() - t0)
     whole_spec = dataclasses.replace(spec, time_limit_s=None if left is None else max(1.0, left))
     # rows within 1e-6: the integer master's own feasibility tolerance

@@ -147,6 +147,8 @@ class MinCostOptions:
     decompose
         Let :func:`tuoyu_sim.allocate.decompose.solve_model` solve the model by
         connected components (False: always as one model).
+    envelope
+        With ``strengthen``, add the envelope cuts (:mod:`.envelope`).
     """
 
     coverage_share: float = 0.0
@@ -159,6 +161,7 @@ class MinCostOptions:
     walk_in: bool = True
     cover_every_community: bool = False
     decompose: bool = True
+    envelope: bool = True
 
 
 @dataclass
@@ -588,7 +591,7 @@ def build_min_cost(inst: Instance, options: MinCostOptions) -> MinCostModel:
                     0.0,
                     f"hire_open_{j}_{r}",
                 )
-        if opts.strengthen:
+        if opts.strengthen and opts.envelope:
             _envelope_rows(prob, inst, j, ps, share, add, hire, open_)
 
     # -- district targets -------------------------------------------------------------
