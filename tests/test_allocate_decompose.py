@@ -148,9 +148,10 @@ def test_a_community_out_of_reach_with_cover_every_community_is_left_to_the_whol
     assert not use_parts(inst, MinCostOptions(coverage_share=0.5, cover_every_community=True))
 
 
-def test_plans_found_by_parts_under_cbc_pass_the_checker() -> None:
-    sc = make(_spread(708))
-    plan = optimize(sc, OptimizeOptions(), SolverSpec("cbc", time_limit_s=60))
+@pytest.mark.parametrize("threads", (1, 2))
+def test_plans_found_by_parts_under_cbc_pass_the_checker(threads: int) -> None:
+    sc = make(_spread(708))  # two threads: two CBC processes at once
+    plan = optimize(sc, OptimizeOptions(), SolverSpec("cbc", time_limit_s=60, threads=threads))
     assert verify_plan(sc, plan) == []
     assert plan.status in ("optimal", "feasible")
 
