@@ -372,7 +372,7 @@ def solve_model(inst: Instance, options: MinCostOptions, spec: SolverSpec) -> Mi
     model = build_min_cost(inst, dataclasses.replace(options, envelope=False))
     left = None if spec.time_limit_s is None else spec.time_limit_s - (time.perf_counter() - t0)
     whole_spec = dataclasses.replace(spec, time_limit_s=None if left is None else max(1.0, left))
-    # rows within 1e-6: the integer master's own feasibility tolerance
+    # rows within 1e-6 of their scale: the integer master's own feasibility tolerance
     if (
         sol is None
         or not sol.outcome.has_solution

@@ -107,13 +107,3 @@ def envelope(points: np.ndarray) -> list[tuple[float, float]]:
         over = float(np.max(slope * points[:, 0] + icpt - points[:, 1]))
         valid.append((float(slope), float(icpt - max(0.0, over) - MARGIN_CNY)))
     return valid
-
-
-def site_cuts(
-    inst: Instance, j: int, mixes: np.ndarray, class_ub: np.ndarray
-) -> list[tuple[float, float]]:
-    """Envelope lines of site ``j`` given the age mixes (rows) of the communities
-    within its reach; empty when the site has nothing to gain from them."""
-    if mixes.shape[0] == 0:
-        return []
-    return envelope(site_curve(inst, j, mixes.min(axis=0), class_ub))

@@ -108,7 +108,7 @@ from typing import Literal
 import numpy as np
 import pulp
 
-from tuoyu_sim.allocate.envelope import site_cuts
+from tuoyu_sim.allocate.envelope import envelope, site_curve
 from tuoyu_sim.allocate.instance import Instance
 from tuoyu_sim.allocate.solvers import SolveOutcome, SolverSpec, solve
 from tuoyu_sim.allocate.walkin import max_loads, places_for_load
@@ -280,7 +280,9 @@ def _envelope_rows(
         return
     n_a = len(inst.classes)
     ub = np.array([_class_ub(inst, j, a) for a in range(n_a)], dtype=float)
-    lines = site_cuts(inst, j, enrolled[mine] / load[mine, None], ub)
+    # every class load is at least the smallest share of it among the communities
+    mix = (enrolled[mine] / load[mine, None]).min(axis=0)
+    lines = envelope(site_curve(inst, j, mix, ub))
     site: list[tuple[pulp.LpVariable, float]] = [
         (add[(j, a)], inst.place_cost) for a in range(n_a) if (j, a) in add
     ]
