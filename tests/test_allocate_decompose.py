@@ -14,9 +14,19 @@ import numpy as np
 import pytest
 
 from test_allocate_helpers import make, rich_dict, scenario_dict
-from tuoyu_sim.allocate import OptimizeOptions, SolverSpec, build_instance, optimize, verify_plan
+from tuoyu_sim.allocate import (
+    OptimizeOptions,
+    SolverSpec,
+    build_instance,
+    decompose,
+    optimize,
+    verify_plan,
+)
 from tuoyu_sim.allocate.decompose import (
     _Budget,
+    _line_search,
+    _lp_duals,
+    _pricers,
     parts,
     solve_decomposed,
     solve_model,
@@ -168,3 +178,56 @@ def test_the_shared_slack_is_never_overspent() -> None:
     last = budget.claim(0.5)
     assert last == pytest.approx(70.0)
     assert 5.0 + 25.0 + last <= 100.0 + 1e-9
+
+
+@pytest.mark.parametrize("seed", SPLIT)
+def test_the_line_search_moves_the_duals_the_right_way_and_its_bound_is_valid(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With exact pricing (no cap), the search steps the duals up when the parts'
+    best plans at the LP's duals give less than is needed, down when they give
+    more; the bound it returns is below the whole model's proven optimum."""
+    monkeypatch.setattr(decompose, "SEARCH_CAP_S", {"highs": 60.0, "cbc": 60.0})
+    monkeypatch.setattr(decompose, "SEARCH_GAP", 0.0)
+    sc = make(_spread(seed))
+    inst = build_instance(sc)
+    t = sc.targets
+    opts = MinCostOptions(
+        coverage_share=t.coverage_share,
+        min_community_share=t.min_community_share,
+        places_per_1000=t.places_per_1000,
+    )
+    whole = solve_min_cost(
+        build_min_cost(inst, dataclasses.replace(opts, decompose=False, strengthen=False)),
+        SolverSpec(SOLVER),
+        warm_start=False,
+    )
+    if whole.outcome.status == "infeasible":
+        pytest.skip("targets out of reach for this draw")
+    best = float(whole.outcome.objective or 0.0)
+    spec = SolverSpec(SOLVER)
+    base = _lp_duals(inst, opts, spec)
+    assert base is not None
+    if base == (0.0, 0.0):
+        pytest.skip("no district row binds in the LP")
+    need_served = opts.coverage_share * float(inst.demand.sum())
+    need_places = inst.places_needed_per_1000(opts.places_per_1000)
+    pricers = _pricers(inst, opts)
+    served = places = 0.0
+    for p in pricers:  # the parts' optimal plans at the LP's duals
+        col, _bound = p.price(base[0], base[1], spec)
+        assert col is not None
+        p.columns.append(col)
+        served, places = served + col.served, places + col.places
+    slope = base[0] * (need_served - served) + base[1] * (need_places - places)
+    scale = base[0] * need_served + base[1] * need_places
+    took = np.zeros(len(pricers))
+    (lam, mu), bound = _line_search(pricers, base, need_served, need_places, spec, None, took)
+    step = lam / base[0] if base[0] > 0 else mu / base[1]
+    assert (lam, mu) == pytest.approx((step * base[0], step * base[1]))  # on the ray
+    if slope > 5e-3 * scale:
+        assert step > 1.0
+    elif slope < -5e-3 * scale:
+        assert step < 1.0
+    assert bound <= best + 1e-6 * max(1.0, best)
+    assert np.all(took > 0.0)

@@ -24,24 +24,32 @@ cost :math:`c_k(z)`, served demand :math:`q_k(z)` and added places
 is a lower bound on the optimum (each part's minimum is taken as its solver's
 proven dual bound, so the bound holds even when a part stops short of optimal).
 
-**Column generation.** The restricted master LP chooses a convex combination
-of known solutions (columns) of each part; its duals give :math:`(\lambda,
-\mu)`; each part is priced by its own small MILP, and a solution with negative
-reduced cost becomes a new column. The first round prices at the duals of the
-whole model's LP relaxation; later rounds stay in a box around the duals of the
-best bound so far (box step), widened when it holds them back. A part is not
-re-solved when two priced points with the same :math:`\mu` bracket
-:math:`\lambda` and the bound interpolated between them (valid: the part's
-Lagrangian function is concave in :math:`\lambda`) is within its slack of its
-best known plan. The parts of one round share a slack (yuan) that starts loose
-and shrinks to a quarter of the gap asked for (or to what the integer master's
-plan leaves of it): each part claims its share (by pairs) of what is left when
-its pricing starts and hands back what it did not use, and the parts that took
-longest last round are priced last, so the hard ones get what the quick ones
-left. With ``threads`` > 1 the parts are priced on that many threads (the
-solvers run outside Python's lock). The generation stops when the master LP is
-within half the gap of the best bound, when the integer master is within the
-gap, or when nothing new prices out at full precision.
+**Column generation.** The restricted master LP chooses a convex combination of
+known solutions (columns) of each part; its duals give :math:`(\lambda, \mu)`;
+each part is priced by its own small MILP, and a solution with negative reduced
+cost becomes a new column. The duals of the whole model's LP relaxation lie
+below those of the integer model (a fractional site carries load more cheaply),
+so a line search along their ray first prices every part with a short time cap
+at a few points (:func:`_line_search`), steps out until the parts' plans give
+more than is needed, and goes to where the upper estimate of the bound from the
+plans known peaks inside the bracket; the first full round prices there. Later
+rounds stay in a box around the duals of the best bound so far (box step),
+widened when it holds them back. A part is not re-solved when two priced points
+with the same :math:`\mu` bracket :math:`\lambda` and the bound interpolated
+between them (valid: the part's Lagrangian function is concave in
+:math:`\lambda`) is within its slack of its best known plan. The parts of one
+round share a slack (yuan) that starts loose and shrinks to a quarter of the gap
+asked for (or to what the integer master's plan leaves of it): each part claims
+its share (by pairs) of what is left when its pricing starts and hands back what
+it did not use, and the parts that took longest last round are priced last, so
+the hard ones get what the quick ones left (a part that was quick in the last
+full round is asked for only a quarter of its claim). With ``threads`` > 1 the
+parts are priced on that many threads (the solvers run outside Python's lock).
+The generation stops when the master LP is within half the gap of the best
+bound, when the integer master is within the gap (the parts the master LP splits
+first get their plans at the split, as below), or when nothing new prices out at
+full precision. The gap between the master LP and the bound is judged after each
+round's columns are in.
 
 **Primal plan.** A part the master LP splits between plans is solved once more
 for its cheapest plan at exactly that split's served demand and places; then
@@ -422,19 +430,7 @@ def solve_decomposed(inst: Instance, options: MinCostOptions, spec: SolverSpec) 
     """Solve the min-cost model by parts (see the module docstring)."""
     t0 = time.perf_counter()
     deadline = None if spec.time_limit_s is None else t0 + spec.time_limit_s
-    local = dataclasses.replace(
-        options, coverage_share=0.0, places_per_1000=None, budget_cny=None, objective="cost"
-    )
-    pricers: list[_Pricer] = []
-    for part in parts(inst):
-        sub = sub_instance(inst, part)
-        smap = {int(j): k for k, j in enumerate(part.sites)}
-        fixed = {smap[j]: v for j, v in options.fixed_open.items() if j in smap}
-        model = build_min_cost(sub, dataclasses.replace(local, fixed_open=fixed))
-        places = pulp.LpAffineExpression([(v, 1.0) for v in model.add.values()])
-        most = float(np.sum(sub.demand[sub.pairs.rows] * sub.decay, initial=0.0))
-        most = min(most, float(sub.demand.sum()))
-        pricers.append(_Pricer(part, model, places, [], most=most))
+    pricers = _pricers(inst, options)
     total = float(inst.demand.sum())
     need_served = options.coverage_share * total if total > 0 else 0.0
     need_places = inst.places_needed_per_1000(options.places_per_1000)
@@ -475,23 +471,67 @@ def solve_decomposed(inst: Instance, options: MinCostOptions, spec: SolverSpec) 
             p.bounds[(lam, mu)] = bound
         return True
 
+    levelled: set[tuple[int, float, float]] = set()
+
+    def add_levels() -> None:
+        """A part the master LP splits between plans gets its cheapest plan at
+        exactly that split's served demand and places, so that the integer
+        master can match the split."""
+        theta = _master_lp(pricers, need_served, need_places, penalty)[4]
+        at = 0
+        split: list[tuple[int, float, float]] = []
+        for k, p in enumerate(pricers):
+            w = theta[at : at + len(p.columns)]
+            at += len(p.columns)
+            if w.size == 0 or w.max() > 1.0 - 1e-6:
+                continue
+            served = float(sum(t * c.served for t, c in zip(w, p.columns, strict=True)))
+            places = float(sum(t * c.places for t, c in zip(w, p.columns, strict=True)))
+            if (k, served, places) not in levelled:
+                levelled.add((k, served, places))
+                split.append((k, served, places))
+        for (k, _s, _x), col in zip(split, _each(level, split, spec.threads), strict=True):
+            p = pricers[k]
+            if col is not None and not any(_same(col, c) for c in p.columns):
+                p.columns.append(col)
+
+    def level(job: tuple[int, float, float]) -> Column | None:
+        k, served, places = job
+        if deadline is not None and time.perf_counter() > deadline:
+            return None
+        # a plan, not a proof: within a tenth of the gap asked for, of this part's cost
+        loose = dataclasses.replace(sub_spec(0.0), gap=target / 10)
+        return pricers[k].at_level(served, places, loose)
+
     if not all(_each(first_columns, range(len(pricers)), spec.threads)):
         return _no_solution(inst, spec, t0, "a part has no solution")
     penalty = 10 * big
     iterations = 0
     tighten = False
+    at_search = False
     incumbent: float | None = None  # cost of the best integer master plan so far
     first = _lp_duals(inst, options, spec)
     centre: tuple[float, float] | None = None  # the duals of the best bound so far
+    searched = False
+    if first is not None and (first[0] > 0 or first[1] > 0):
+        # The LP's duals lie below the integer model's (a fractional site carries
+        # load more cheaply): find where the Lagrangian stops rising along their
+        # ray with quick, time-capped pricings, then price tightly there.
+        first, lb = _line_search(pricers, first, need_served, need_places, spec, deadline, took)
+        if lb > best_lb:
+            best_lb = lb
+        centre, searched = first, True
     width = 0.03
     scale = inst.place_cost + float(inst.role_cost.min()) / float(inst.ratio.max(initial=1))
     while True:
         iterations += 1
-        lp_value, lam_lp, mu_lp, pi, theta = _master_lp(pricers, need_served, need_places, penalty)
+        lp_value, lam_lp, mu_lp, pi, _theta = _master_lp(pricers, need_served, need_places, penalty)
         if first is not None:
-            # the first round prices at the whole model's LP duals, which lie much
-            # nearer the end than those of a master with two columns per part
+            # the first round prices where the line search ended (or at the whole
+            # model's LP duals), much nearer the end than the duals of a master
+            # with two columns per part
             (lam, mu), first = first, None
+            at_search = searched
         elif centre is not None:
             # box step: the master's duals jump about while it has few columns;
             # stay within a box around the duals of the best bound
@@ -500,6 +540,8 @@ def solve_decomposed(inst: Instance, options: MinCostOptions, spec: SolverSpec) 
         else:
             lam, mu = lam_lp, mu_lp
         at_lp = lam == lam_lp and mu == mu_lp
+        closing = at_lp or at_search
+        at_search = False
         # early rounds price loosely (the duals are still moving); the slack
         # shrinks with the distance between the master LP and the bound, down to a
         # quarter of the gap asked for
@@ -512,9 +554,12 @@ def solve_decomposed(inst: Instance, options: MinCostOptions, spec: SolverSpec) 
             slack = least
         elif math.isfinite(best_lb):
             slack = max(least, 0.25 * (lp_value - best_lb))
-            if at_lp:
-                # the master's own duals, inside the box: perhaps the last round,
-                # so price tightly enough for its bound to close the gap
+            if closing:
+                # the master's own duals inside the box, or the line search's
+                # point: perhaps the last round, so price tightly enough for its
+                # bound to close the gap (0.4 of it for the parts' slack, the
+                # rest for the plan's distance and the duals' miss; 0.5 took a
+                # second round with one age class)
                 slack = max(least, min(slack, 0.4 * target * abs(lp_value)))
         else:
             slack = max(least, 0.01 * abs(lp_value))
@@ -533,13 +578,25 @@ def solve_decomposed(inst: Instance, options: MinCostOptions, spec: SolverSpec) 
         todo.sort(key=lambda k: took[k])
         budget = _Budget(slack - spent, float(weight[todo].sum()) if todo else 0.0)
 
-        def price(k: int, lam: float = lam, mu: float = mu, budget: _Budget = budget) -> Priced:
+        def price(
+            k: int,
+            lam: float = lam,
+            mu: float = mu,
+            budget: _Budget = budget,
+            slowest: float = float(took.max()),
+            searched_last: bool = closing and iterations == 1 and searched,
+        ) -> Priced:
             if deadline is not None and time.perf_counter() > deadline:
                 return None  # this round's bound would miss parts
             t = time.perf_counter()
             claimed = budget.claim(float(weight[k]))
             p = pricers[k]
-            col, bound = p.price(lam, mu, sub_spec(claimed))
+            # a part that was quick in the last full round is asked for a quarter
+            # of its claim (it costs it little) and hands the rest on to the slow
+            # ones; not right after the line search, whose capped times say
+            # little about a tight pricing
+            ask = claimed if took[k] >= 0.5 * slowest or searched_last else 0.25 * claimed
+            col, bound = p.price(lam, mu, sub_spec(ask))
             took[k] = time.perf_counter() - t
             used = claimed
             if col is not None and math.isfinite(bound):
@@ -571,10 +628,15 @@ def solve_decomposed(inst: Instance, options: MinCostOptions, spec: SolverSpec) 
         if complete and lb > best_lb:
             best_lb, centre = lb, (lam, mu)
         out_of_time = deadline is not None and time.perf_counter() > deadline
+        if added:
+            # the round's columns lower the master: judge the gap on its new value
+            lp_value = _master_lp(pricers, need_served, need_places, penalty)[0]
         if out_of_time or rel_gap(lp_value, best_lb) <= target / 2:
             break
         if complete and math.isfinite(best_lb) and rel_gap(lp_value, best_lb) <= 2 * target:
-            # near the end the integer master may already be within the gap
+            # near the end the integer master may already be within the gap,
+            # once the parts the master LP splits have their plans at the split
+            add_levels()
             ip = _master_ip(pricers, need_served, need_places, 5.0)
             if ip is not None and rel_gap(ip[0], best_lb) <= target:
                 break
@@ -587,32 +649,7 @@ def solve_decomposed(inst: Instance, options: MinCostOptions, spec: SolverSpec) 
                 break
             else:
                 tighten = True  # nothing new at this precision: price exactly once more
-    # A part the master LP splits between plans gets its cheapest plan at exactly
-    # that split's served demand and places, so the integer master can match it.
-    theta = _master_lp(pricers, need_served, need_places, penalty)[4]
-    at = 0
-    split: list[tuple[int, float, float]] = []
-    for k, p in enumerate(pricers):
-        w = theta[at : at + len(p.columns)] if at + len(p.columns) <= theta.size else None
-        at += len(p.columns)
-        if w is None or w.size == 0 or w.max() > 1.0 - 1e-6:
-            continue
-        served = float(sum(t * c.served for t, c in zip(w, p.columns, strict=False)))
-        places = float(sum(t * c.places for t, c in zip(w, p.columns, strict=False)))
-        split.append((k, served, places))
-
-    def level(job: tuple[int, float, float]) -> Column | None:
-        k, served, places = job
-        if deadline is not None and time.perf_counter() > deadline:
-            return None
-        # a plan, not a proof: within a tenth of the gap asked for, of this part's cost
-        loose = dataclasses.replace(sub_spec(0.0), gap=target / 10)
-        return pricers[k].at_level(served, places, loose)
-
-    for (k, _s, _x), col in zip(split, _each(level, split, spec.threads), strict=True):
-        p = pricers[k]
-        if col is not None and not any(_same(col, c) for c in p.columns):
-            p.columns.append(col)
+    add_levels()
     left = None if deadline is None else max(1.0, deadline - time.perf_counter())
     ip = _master_ip(pricers, need_served, need_places, left)
     if ip is None:
@@ -631,6 +668,24 @@ def solve_decomposed(inst: Instance, options: MinCostOptions, spec: SolverSpec) 
         f"{sum(len(p.columns) for p in pricers)} columns",
     )
     return _assemble(inst, pricers, chosen, outcome)
+
+
+def _pricers(inst: Instance, options: MinCostOptions) -> list[_Pricer]:
+    """One pricing model per part: every local rule, no district target."""
+    local = dataclasses.replace(
+        options, coverage_share=0.0, places_per_1000=None, budget_cny=None, objective="cost"
+    )
+    pricers: list[_Pricer] = []
+    for part in parts(inst):
+        sub = sub_instance(inst, part)
+        smap = {int(j): k for k, j in enumerate(part.sites)}
+        fixed = {smap[j]: v for j, v in options.fixed_open.items() if j in smap}
+        model = build_min_cost(sub, dataclasses.replace(local, fixed_open=fixed))
+        places = pulp.LpAffineExpression([(v, 1.0) for v in model.add.values()])
+        most = float(np.sum(sub.demand[sub.pairs.rows] * sub.decay, initial=0.0))
+        most = min(most, float(sub.demand.sum()))
+        pricers.append(_Pricer(part, model, places, [], most=most))
+    return pricers
 
 
 Priced = tuple["Column | None", float] | None
@@ -668,6 +723,112 @@ def _each(fn: Callable[[Any], T], jobs: Iterable[Any], workers: int) -> list[T]:
         return [fn(job) for job in jobs]
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(fn, jobs))
+
+
+SEARCH_CAP_S = {"highs": 0.25, "cbc": 1.0}
+"""Seconds each part may take at a point of the line search (CBC, a process of
+its own, needs longer to find its first plans)."""
+SEARCH_GAP = 1e-2
+"""Relative gap of each part's pricing in the line search."""
+SEARCH_POINTS = 4
+"""Most points the line search prices."""
+
+
+def _line_search(
+    pricers: list[_Pricer],
+    base: tuple[float, float],
+    need_served: float,
+    need_places: float,
+    spec: SolverSpec,
+    deadline: float | None,
+    took: np.ndarray,
+) -> tuple[tuple[float, float], float]:
+    r"""Duals ``t * base`` near where the Lagrangian bound peaks along the ray, and
+    the best bound met on the way.
+
+    :math:`L(t\,b)` is concave in :math:`t`, and so is its upper estimate
+    :math:`U(t\,b)` from the plans known (each part at its best known plan);
+    the slope of :math:`U` is :math:`b \cdot (\text{need} - \text{what those
+    plans give})`. Each point prices every part for at most
+    :data:`SEARCH_CAP_S` seconds (near-optimal plans, which become columns, and
+    the solver's proven bounds, which are valid). From :math:`t = 1` the search
+    steps out by 6%, doubling, until the slope changes sign; inside the bracket
+    it goes to where :math:`U` peaks, until the bracket is 4% wide or the plans
+    give what is needed within 0.5%. A part whose points priced already bound it
+    within :data:`SEARCH_GAP` (:meth:`_Pricer.known`: a part that serves all it
+    can keeps its plan as the duals rise) is not priced again.
+    """
+    lam0, mu0 = base
+    scale = lam0 * need_served + mu0 * need_places
+    best_lb = -math.inf
+    lo, hi = 0.0, math.inf  # the slope is > 0 at lo, <= 0 at hi
+    t, step = 1.0, 0.06
+
+    def upper(t: float) -> tuple[float, float]:
+        """U at t and its slope in t, from the best known plan of each part."""
+        lam, mu = t * lam0, t * mu0
+        value, slope = lam * need_served + mu * need_places, scale
+        for p in pricers:
+            c = min(p.columns, key=lambda c: c.cost - lam * c.served - mu * c.places)
+            value += c.cost - lam * c.served - mu * c.places
+            slope -= lam0 * c.served + mu0 * c.places
+        return value, slope
+
+    for _ in range(SEARCH_POINTS):
+        if deadline is not None and time.perf_counter() > deadline:
+            break
+        lam, mu = t * lam0, t * mu0
+        left = None if deadline is None else max(1.0, deadline - time.perf_counter())
+        capped = SolverSpec(
+            spec.name,
+            time_limit_s=min(SEARCH_CAP_S[spec.name], left or math.inf),
+            gap=SEARCH_GAP,
+            threads=spec.threads,
+        )
+
+        def price(k: int, lam: float = lam, mu: float = mu, spec: SolverSpec = capped) -> Priced:
+            known, value = pricers[k].known(lam, mu)
+            if value - known <= SEARCH_GAP * abs(value):
+                # the points priced already bound it (a part serving all it can
+                # keeps its plan as the duals rise): nothing to learn here
+                return None, known
+            clock = time.perf_counter()
+            out = pricers[k].price(lam, mu, spec)
+            took[k] = time.perf_counter() - clock
+            return out
+
+        lb, complete = lam * need_served + mu * need_places, True
+        for p, r in zip(pricers, _each(price, range(len(pricers)), spec.threads), strict=True):
+            col, bound = r if r is not None else (None, -math.inf)
+            if col is None:
+                complete = complete and math.isfinite(bound)
+                lb += bound
+                continue
+            if math.isfinite(bound):
+                p.bounds[(lam, mu)] = bound
+            if not any(_same(col, c) for c in p.columns):
+                p.columns.append(col)
+            lb += bound
+        if complete:
+            best_lb = max(best_lb, lb)
+        slope = upper(t)[1]
+        if abs(slope) <= 5e-3 * scale:
+            break
+        if slope > 0:
+            lo = t
+        else:
+            hi = t
+        if math.isinf(hi):
+            t, step = t * (1 + step), 2 * step
+        elif lo == 0.0:
+            t, step = t / (1 + step), 2 * step
+        else:
+            # where U peaks inside the bracket (U is piecewise linear: a fine grid)
+            grid = np.linspace(lo, hi, 41)
+            t = float(grid[int(np.argmax([upper(x)[0] for x in grid]))])
+            if hi - lo <= 0.04 * lo:
+                break
+    return (t * lam0, t * mu0), best_lb
 
 
 def _clamp(x: float, centre: float, half: float) -> float:
