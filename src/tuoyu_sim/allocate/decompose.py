@@ -753,8 +753,9 @@ def _line_search(
     :data:`SEARCH_CAP_S` seconds (near-optimal plans, which become columns, and
     the solver's proven bounds, which are valid). From :math:`t = 1` the search
     steps out by 6%, doubling, until the slope changes sign; inside the bracket
-    it goes to where :math:`U` peaks, until the bracket is 4% wide or the plans
-    give what is needed within 0.5%. A part whose points priced already bound it
+    it goes to where :math:`U` peaks, until the bracket is 4% wide, the plans
+    give what is needed within 0.5%, or :data:`SEARCH_POINTS` points are
+    priced. A part whose points priced already bound it
     within :data:`SEARCH_GAP` (:meth:`_Pricer.known`: a part that serves all it
     can keeps its plan as the duals rise) is not priced again.
     """
