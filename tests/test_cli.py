@@ -48,8 +48,16 @@ def test_validate_ok(launcher: str, tmp_path: Path) -> None:
 def test_simulate_writes_results(launcher: str, tmp_path: Path) -> None:
     out = tmp_path / "results"
     proc = _run(
-        [*LAUNCHERS[launcher](), "simulate", str(MINIMAL), *SMALL, "--out", str(out), "--quiet",
-         "--no-figures"],
+        [
+            *LAUNCHERS[launcher](),
+            "simulate",
+            str(MINIMAL),
+            *SMALL,
+            "--out",
+            str(out),
+            "--quiet",
+            "--no-figures",
+        ],
         tmp_path,
     )
     assert proc.returncode == 0, proc.stderr
@@ -85,7 +93,9 @@ def test_usage_errors_exit_2(launcher: str, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("argv", USAGE_ERRORS, ids=lambda a: " ".join(a[:1] + a[2:]) or "none")
 def test_main_usage_errors_exit_2(
-    argv: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    argv: list[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.chdir(tmp_path)
@@ -195,3 +205,27 @@ def test_simulate_summary_printed_unless_quiet(
     assert "One drop-in room" in captured.out
     assert not list(out.glob("*.png"))
     assert (out / "summary.json").exists()
+
+
+def test_facility_table_shows_every_interval_whole_at_80_columns(
+    simulated: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A log file or a narrow terminal (rich's 80 columns) folds a long facility
+    name onto a second line; no confidence interval is cut to an ellipsis."""
+    from rich.cells import cell_len
+
+    from tuoyu_sim.cli import fmt_ci, print_simulation_summary
+
+    monkeypatch.setenv("COLUMNS", "80")
+    s = json.loads((simulated / "summary.json").read_text(encoding="utf-8"))
+    f = s["facilities"][0]
+    f["name"] = "龙桥街道社区托育服务中心"
+    f["utilization"] = {"mean": 0.679, "ci95": [0.667, 0.691]}
+    f["turn_away_rate"] = {"mean": 0.273, "ci95": [0.228, 0.317]}
+    f["breach_day_share"] = {"mean": 0.12, "ci95": [0.046, 0.194]}
+    print_simulation_summary(s, simulated, max_turn_away=0.05)
+    out = capsys.readouterr().out
+    assert "…" not in out
+    assert max(cell_len(line) for line in out.splitlines() if "│" in line) <= 80
+    for key in ("utilization", "turn_away_rate", "breach_day_share"):
+        assert fmt_ci(f[key]).split(" ")[1] in out, key

@@ -276,11 +276,14 @@ def print_simulation_summary(summary: dict[str, Any], out_dir: Path, max_turn_aw
     out.print(t)
     facs = sorted(summary["facilities"], key=lambda f: -(f["turn_away_rate"]["mean"] or 0.0))
     t = Table(title="facilities (worst turn-away first; at most 10)")
-    t.add_column("facility", max_width=24, overflow="ellipsis", no_wrap=True)
+    # an 80-column terminal (or a log file) must still show every interval
+    # whole: the names fold onto a second line before an interval is cut
+    t.add_column("facility", max_width=24, overflow="fold")
     for col in ("places", "enrolled"):
         t.add_column(col, justify="right", no_wrap=True, min_width=len(col))
     for col in ("utilization", "turn-away", "breach days"):
-        t.add_column(col, justify="right")
+        w = len("[00.0–00.0]")
+        t.add_column(col, justify="right", overflow="fold", min_width=w, max_width=w)
     for f in facs[:10]:
         flag = "[red]" if (f["turn_away_rate"]["mean"] or 0) > max_turn_away else ""
         t.add_row(
