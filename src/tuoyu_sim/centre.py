@@ -29,7 +29,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from heapq import heappop, heappush
 
-import numpy as np
 import simpy
 
 
@@ -67,9 +66,11 @@ cannot be admitted; returns True if another facility admitted the child."""
 class Centre:
     """One facility during one day: state, counters and the event log.
 
-    Counters are lists indexed by care type. ``log`` holds one
-    ``(time, care type, +1/-1)`` entry per change of the children present, from
-    which the day's occupancy curves are integrated after the day.
+    Counters are lists indexed by care type. ``log_times`` and ``log_changes``
+    hold one entry per change of the children present — its time, and ``k + 1``
+    when a child of care type ``k`` arrives or ``-(k + 1)`` when one leaves —
+    from which the day's occupancy curves are integrated after the day (two flat
+    lists turn into NumPy arrays faster than one list of tuples).
     """
 
     __slots__ = (
@@ -85,7 +86,8 @@ class Centre:
         "free_res",
         "free_shared",
         "last_drop",
-        "log",
+        "log_changes",
+        "log_times",
         "needed",
         "on_shift",
         "present",
@@ -125,7 +127,8 @@ class Centre:
         self.redirected_out = [0] * n_types
         self.redirected_in = [0] * n_types
         self.turned_away = [0] * n_types
-        self.log: list[tuple[float, int, int]] = []
+        self.log_times: list[float] = []
+        self.log_changes: list[int] = []
         self.redirector = redirector
         self.episodes: list[tuple[float, float, int, int, str]] | None = None
         """Per-child records ``(arrival, departure, care type, age class, outcome)``,
@@ -211,7 +214,8 @@ class Centre:
         if p % self.ratios[age] == 0:
             self.needed += 1
         self.present[age] = p + 1
-        self.log.append((now, k, 1))
+        self.log_times.append(now)
+        self.log_changes.append(k + 1)
         if self.needed > self.on_shift:
             self._check_breach()
         depart = depart if depart > now else now
@@ -264,7 +268,8 @@ class Centre:
             res[age] -= 1  # type: ignore[index]
         self.present[age] = p + 1
         self.needed += add
-        self.log.append((now, k, 1))
+        self.log_times.append(now)
+        self.log_changes.append(k + 1)
         heappush(due, (now + stay, k, age, pool))
         if self.episodes is not None:
             self.episodes.append((now, now + stay, k, age, "admitted"))
@@ -318,7 +323,8 @@ class Centre:
             reserved = self.free_res[pool]
             assert reserved is not None
             reserved[age] += 1
-        self.log.append((t, k, -1))
+        self.log_times.append(t)
+        self.log_changes.append(-1 - k)
         if self.breach_since >= 0 and self.needed <= self.on_shift:
             self._end_breach(t)
 
@@ -327,6 +333,9 @@ class ArrivalChain:
     """Walk-in arrivals at one facility as a chain of timeouts, one at a time.
 
     Only the next arrival is ever on the event queue, so the queue stays small.
+    ``times`` (sorted, minutes after midnight), ``kinds`` (care type), ``ages``
+    (age class) and ``stays`` (minutes) are plain lists, one entry per walk-in:
+    the hot path indexes them, and a list indexes faster than an array.
     """
 
     __slots__ = ("ages", "centre", "i", "kinds", "n", "stays", "times")
@@ -334,18 +343,18 @@ class ArrivalChain:
     def __init__(
         self,
         centre: Centre,
-        times: np.ndarray,
-        kinds: np.ndarray,
-        ages: np.ndarray,
-        stays: np.ndarray,
+        times: list[float],
+        kinds: list[int],
+        ages: list[int],
+        stays: list[float],
     ) -> None:
         self.centre = centre
-        self.times: list[float] = times.tolist()
-        self.kinds: list[int] = kinds.tolist()
-        self.ages: list[int] = ages.tolist()
-        self.stays: list[float] = stays.tolist()
+        self.times = times
+        self.kinds = kinds
+        self.ages = ages
+        self.stays = stays
         self.i = 0
-        self.n = len(self.times)
+        self.n = len(times)
 
     def start(self) -> None:
         if self.times:

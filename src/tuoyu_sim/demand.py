@@ -170,6 +170,15 @@ class ArrivalProfile:
 
     edges: np.ndarray
     mass: np.ndarray
+    _starts: np.ndarray = field(init=False, repr=False, compare=False)
+    """Start of each piece, ``edges[:-1]`` (minutes)."""
+    _widths: np.ndarray = field(init=False, repr=False, compare=False)
+    """Width of each piece, ``diff(edges)`` (minutes)."""
+
+    def __post_init__(self) -> None:
+        # fixed once here: sample() runs once per facility, care type and age class a day
+        object.__setattr__(self, "_starts", self.edges[:-1])
+        object.__setattr__(self, "_widths", np.diff(self.edges))
 
     @classmethod
     def for_care_type(
@@ -197,9 +206,14 @@ class ArrivalProfile:
         if expected_total <= 0:
             return np.zeros(0)
         counts = rng.poisson(expected_total * self.mass)
-        starts = np.repeat(self.edges[:-1], counts)
-        widths = np.repeat(np.diff(self.edges), counts)
-        times = starts + widths * rng.random(starts.size)
+        if counts.size == 1:
+            # one piece (a flat profile): the same draws and the same arithmetic,
+            # start + width * u, without repeating the piece's bounds n times
+            times = self._starts[0] + self._widths[0] * rng.random(int(counts[0]))
+        else:
+            starts = np.repeat(self._starts, counts)
+            widths = np.repeat(self._widths, counts)
+            times = starts + widths * rng.random(starts.size)
         times.sort()
         return times
 

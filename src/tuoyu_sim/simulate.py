@@ -17,7 +17,6 @@ import os
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from itertools import chain
 
 import numpy as np
 import simpy
@@ -26,6 +25,7 @@ from tuoyu_sim.centre import ArrivalChain, Centre, CentreSpec
 from tuoyu_sim.demand import (
     ArrivalProfile,
     DemandPlan,
+    FacilityDemand,
     StayDistribution,
     plan_demand,
     stay_distribution,
@@ -197,26 +197,37 @@ class ReplicationResult:
     """(D, F, K, 4): arrivals, admitted, turned_away, child-minutes, per day."""
 
 
-def _integrate(log: list[tuple[float, int, int]], n_types: int, edges: np.ndarray) -> np.ndarray:
-    """Child-minutes by care type between consecutive ``edges`` (K, len(edges) - 1)."""
-    if not log:
+def _integrate(
+    times: list[float], changes: list[int], n_types: int, edges: np.ndarray
+) -> np.ndarray:
+    """Child-minutes by care type between consecutive ``edges`` (K, len(edges) - 1).
+
+    ``times`` and ``changes`` are a centre's log (:class:`~tuoyu_sim.centre.Centre`):
+    at ``times[i]`` a child of care type ``abs(changes[i]) - 1`` arrived
+    (``changes[i] > 0``) or left.
+    """
+    if not times:
         return np.zeros((n_types, edges.size - 1))
-    arr = np.fromiter(chain.from_iterable(log), dtype=float, count=3 * len(log)).reshape(-1, 3)
-    t = arr[:, 0]
+    t = np.array(times, dtype=float)
+    change = np.array(changes, dtype=float)
+    # children present after each change: whole numbers, so exact however summed
     if n_types == 1:
-        n = np.cumsum(arr[:, 2:3], axis=0)
+        n = change.cumsum()[:, None]
     else:
-        onehot = np.zeros((t.size, n_types))
-        onehot[np.arange(t.size), arr[:, 1].astype(np.int64)] = arr[:, 2]
-        n = np.cumsum(onehot, axis=0)
+        onehot = np.zeros((n_types, t.size))  # (K, N): summed along contiguous rows
+        onehot[np.abs(change).astype(np.intp) - 1, np.arange(t.size)] = np.sign(change)
+        n = np.ascontiguousarray(onehot.cumsum(axis=1).T)
     area = np.empty_like(n)
     area[0] = 0.0
-    np.cumsum(n[:-1] * np.diff(t)[:, None], axis=0, out=area[1:])
-    j = np.searchsorted(t, edges, side="right") - 1
-    jj = np.maximum(j, 0)
-    at = area[jj] + n[jj] * (edges - t[jj])[:, None]
-    at[j < 0] = 0.0
-    return np.diff(at, axis=0).T
+    np.cumsum(n[:-1] * (t[1:] - t[:-1])[:, None], axis=0, out=area[1:])
+    j = t.searchsorted(edges, side="right") - 1
+    if j[0] < 0:  # edges before the first change (j is sorted)
+        jj = np.maximum(j, 0)
+        at = area[jj] + n[jj] * (edges - t[jj])[:, None]
+        at[j < 0] = 0.0
+    else:
+        at = area[j] + n[j] * (edges - t[j])[:, None]
+    return (at[1:] - at[:-1]).T
 
 
 _DAILY_ROWS = np.array([0, 1, 3])
@@ -263,6 +274,78 @@ class _Redirects:
         return False
 
 
+@dataclass(frozen=True)
+class _EnrolledChildren:
+    """A facility's enrolled children, fixed for a whole run; index ``m`` is one child."""
+
+    kinds: np.ndarray
+    """Care type of each child (int64)."""
+    attendance: np.ndarray
+    """Probability that each child attends on a given day."""
+    kinds_list: list[int]
+    """``kinds`` as a list (indexed once per child and day)."""
+    ages: list[int]
+    """Age class of each child."""
+    slot_of: list[int]
+    """The enrolled place (slot) each child holds, 0 .. n_slots - 1."""
+    n_slots: int
+    groups: tuple[tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int], ...]
+    """Per care type with children, in increasing order: ``(k, mask of its children,
+    window start, window width, until, children)``, the windows and ``until`` in
+    minutes, per child, from the child's session."""
+
+    @classmethod
+    def of(cls, fd: FacilityDemand, model: Model) -> _EnrolledChildren:
+        ks_l: list[int] = []
+        sess_l: list[int] = []
+        ages_l: list[int] = []
+        slot_l: list[int] = []
+        for si, slot in enumerate(fd.slots):
+            for k, s in slot.members:
+                ks_l.append(k)
+                sess_l.append(s)
+                ages_l.append(slot.age)
+                slot_l.append(si)
+        ks = np.array(ks_l, dtype=np.int64)
+        sess = np.array(sess_l, dtype=np.int64)
+        attendance = np.array([p.attendance if p else 1.0 for p in model.patterns])
+        groups = []
+        for k in np.unique(ks).tolist():
+            pat = model.patterns[k]
+            assert pat is not None
+            mask = ks == k
+            w_lo = np.array([w[0] for w in pat.windows])[sess[mask]]
+            w_hi = np.array([w[1] for w in pat.windows])[sess[mask]]
+            until = np.array(pat.until)[sess[mask]]
+            groups.append((k, mask, w_lo, w_hi - w_lo, until, int(mask.sum())))
+        return cls(
+            kinds=ks,
+            attendance=attendance[ks],
+            kinds_list=ks_l,
+            ages=ages_l,
+            slot_of=slot_l,
+            n_slots=len(fd.slots),
+            groups=tuple(groups),
+        )
+
+
+def _walk_in_streams(
+    fd: FacilityDemand, model: Model
+) -> list[tuple[int, ArrivalProfile, StayDistribution, list[tuple[int, float]]]]:
+    """A facility's walk-in streams: per walk-in care type ``k`` with any demand
+    here, ``(k, profile, stay distribution, [(age class, expected arrivals a day)])``,
+    in the order their random numbers are drawn."""
+    rates = fd.walk_in_per_day
+    out = []
+    for k in model.walk_in_types:
+        profile = model.profiles[k]
+        assert profile is not None
+        lams = [(age, rates[k, age]) for age in range(rates.shape[1]) if rates[k, age] > 0]
+        if lams:
+            out.append((k, profile, model.stays[k], lams))
+    return out
+
+
 def run_replication(model: Model, replication: int, episodes: bool = False) -> ReplicationResult:
     """Simulate every day of one replication; return its totals."""
     sc = model.scenario
@@ -300,35 +383,21 @@ def run_replication(model: Model, replication: int, episodes: bool = False) -> R
     places_f = np.array([sum(s.places) for s in model.specs], dtype=float)
     widths = np.diff(model.curve_edges)
 
-    # per facility: the static arrays for enrolled children
-    enrol: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]] = []
-    for fd in plan.facilities:
-        ks_l: list[int] = []
-        sess_l: list[int] = []
-        ages_l: list[int] = []
-        slot_l: list[int] = []
-        for si, slot in enumerate(fd.slots):
-            for k, s in slot.members:
-                ks_l.append(k)
-                sess_l.append(s)
-                ages_l.append(slot.age)
-                slot_l.append(si)
-        enrol.append(
-            (
-                np.array(ks_l, dtype=np.int64),
-                np.array(sess_l, dtype=np.int64),
-                np.array(ages_l, dtype=np.int64),
-                np.array(slot_l, dtype=np.int64),
-                len(fd.slots),
-            )
-        )
-    attendance = np.array([p.attendance if p else 1.0 for p in model.patterns])
+    # per facility: what is fixed about its enrolled children and walk-in streams
+    enrol = [_EnrolledChildren.of(fd, model) for fd in plan.facilities]
+    walk_ins = [_walk_in_streams(fd, model) for fd in plan.facilities]
     redirector = _Redirects(plan, g_redir)
 
     range_b = np.arange(B)
     range_h = np.arange(H)
+    hour_lo, hour_hi = model.hour_edges[:-1], model.hour_edges[1:]
     no_breach = np.zeros(F, dtype=np.int64)
     places_total = float(places_f.sum())
+    # facilities with places have a utilization histogram (usually all of them)
+    staffed = np.flatnonzero(places_f > 0)
+    all_staffed = staffed.size == F
+    staffed_rows, staffed_places = staffed[:, None], places_f[staffed, None]
+    day_total = np.zeros((F, B))  # today's mean children present by facility and step
     episode_rows: list[tuple[int, int, float, float, int, int, str]] = []
     for day in range(days):
         env = simpy.Environment(initial_time=open_)
@@ -347,70 +416,68 @@ def run_replication(model: Model, replication: int, episodes: bool = False) -> R
             ]
             c.start_shifts(on_duty)
             # enrolled children
-            ks, sess, ages, slot_of, n_slots = enrol[j]
-            if ks.size:
-                attend = g_att[j].random(ks.size) < attendance[ks]
-                arrive = np.empty(ks.size)
-                depart = np.empty(ks.size)
-                u = g_earr[j].random(ks.size)
-                for k in np.unique(ks).tolist():
-                    pat = model.patterns[k]
-                    assert pat is not None
-                    mask = ks == k
-                    w_lo = np.array([w[0] for w in pat.windows])[sess[mask]]
-                    w_hi = np.array([w[1] for w in pat.windows])[sess[mask]]
-                    until = np.array(pat.until)[sess[mask]]
-                    a = w_lo + (w_hi - w_lo) * u[mask]
-                    stay = model.stays[k].sample(g_estay[j], int(mask.sum()))
+            ec = enrol[j]
+            if ec.kinds.size:
+                n_children = ec.kinds.size
+                attend = g_att[j].random(n_children) < ec.attendance
+                arrive = np.empty(n_children)
+                depart = np.empty(n_children)
+                u = g_earr[j].random(n_children)
+                for k, mask, w_lo, w_span, until, n_k in ec.groups:
+                    a = w_lo + w_span * u[mask]
+                    stay = model.stays[k].sample(g_estay[j], n_k)
                     arrive[mask] = a
                     depart[mask] = np.minimum(a + stay, until)
-                last = np.full(n_slots, -1, dtype=np.int64)
-                best = np.full(n_slots, -np.inf)
-                for m in np.flatnonzero(attend).tolist():
+                attending = np.flatnonzero(attend).tolist()
+                arrive_l, depart_l = arrive.tolist(), depart.tolist()
+                # a slot is released when its last attending child leaves
+                last = [-1] * ec.n_slots
+                best = [-math.inf] * ec.n_slots
+                slot_of = ec.slot_of
+                for m in attending:
                     s = slot_of[m]
-                    if depart[m] > best[s]:
-                        best[s], last[s] = depart[m], m
-                for s in np.flatnonzero(last >= 0).tolist():
-                    c.hold_slot(int(ages[last[s]]))
-                releasing = set(last[last >= 0].tolist())
-                for m in np.flatnonzero(attend).tolist():
+                    if depart_l[m] > best[s]:
+                        best[s], last[s] = depart_l[m], m
+                for m in last:
+                    if m >= 0:
+                        c.hold_slot(ec.ages[m])
+                releasing = {m for m in last if m >= 0}
+                for m in attending:
                     c.enrol_arrival(
-                        float(arrive[m]), float(depart[m]), int(ks[m]), int(ages[m]), m in releasing
+                        arrive_l[m], depart_l[m], ec.kinds_list[m], ec.ages[m], m in releasing
                     )
             # walk-ins
-            rates = plan.facilities[j].walk_in_per_day
             t_parts: list[np.ndarray] = []
-            k_parts: list[np.ndarray] = []
-            a_parts: list[np.ndarray] = []
+            tags: list[tuple[int, int]] = []
             s_parts: list[np.ndarray] = []
-            for k in model.walk_in_types:
-                profile = model.profiles[k]
-                assert profile is not None
-                n_before = sum(p.size for p in t_parts)
-                for age in range(rates.shape[1]):
-                    lam = rates[k, age]
-                    if lam <= 0:
-                        continue
+            for k, profile, stay_dist, lams in walk_ins[j]:
+                n_new = 0
+                for age, lam in lams:
                     times = profile.sample(g_warr[j], lam)
                     t_parts.append(times)
-                    k_parts.append(np.full(times.size, k))
-                    a_parts.append(np.full(times.size, age))
-                n_new = sum(p.size for p in t_parts) - n_before
+                    tags.append((k, age))
+                    n_new += times.size
                 if n_new:
-                    s_parts.append(model.stays[k].sample(g_wstay[j], n_new))
-            if len(t_parts) == 1 and t_parts[0].size:
+                    s_parts.append(stay_dist.sample(g_wstay[j], n_new))
+            if len(t_parts) == 1:
                 # one (type, age) stream: already sorted by ArrivalProfile.sample
-                ArrivalChain(c, t_parts[0], k_parts[0], a_parts[0], s_parts[0]).start()
+                n_new = t_parts[0].size
+                if n_new:
+                    k, age = tags[0]
+                    ArrivalChain(
+                        c, t_parts[0].tolist(), [k] * n_new, [age] * n_new, s_parts[0].tolist()
+                    ).start()
             elif t_parts:
                 times = np.concatenate(t_parts)
                 if times.size:
                     order = np.argsort(times, kind="stable")
+                    sizes = [p.size for p in t_parts]
                     ArrivalChain(
                         c,
-                        times[order],
-                        np.concatenate(k_parts)[order],
-                        np.concatenate(a_parts)[order],
-                        np.concatenate(s_parts)[order],
+                        times[order].tolist(),
+                        np.repeat([k for k, _ in tags], sizes)[order].tolist(),
+                        np.repeat([age for _, age in tags], sizes)[order].tolist(),
+                        np.concatenate(s_parts)[order].tolist(),
                     ).start()
 
         env.run()
@@ -420,36 +487,39 @@ def run_replication(model: Model, replication: int, episodes: bool = False) -> R
             c.end_day()
             if c.episodes is not None:
                 episode_rows.extend((day, j, *e) for e in c.episodes)
-            day_counts = np.array(
-                (c.arrivals, c.admitted, c.redirected_out, c.turned_away, c.redirected_in),
-                dtype=np.int64,
-            )
-            counts[j] += day_counts.T
-            by_step = _integrate(c.log, K, model.curve_edges)
+            by_step = _integrate(c.log_times, c.log_changes, K, model.curve_edges)
             child_min = by_step.sum(axis=1)
             occupancy[j] += child_min
             mean_step = by_step / widths
             curve[j] += mean_step
             total_step = mean_step.sum(axis=0)
             district_bins += total_step
-            if places_f[j] > 0:
-                hist_f[j, range_b, _hist_index_finite(total_step / places_f[j])] += 1
-            row = daily[day, j]
-            row[:, :3] = day_counts[_DAILY_ROWS].T
-            row[:, 3] = child_min
+            day_total[j] = total_step
+            daily[day, j, :, 3] = child_min
             if c.breach_intervals:
                 short = np.zeros(H, dtype=np.int64)
                 breach_days[j] += 1
                 for lo, hi, level in c.breach_intervals:
                     breach_min[j] += hi - lo
-                    overlap = np.minimum(model.hour_edges[1:], hi) - np.maximum(
-                        model.hour_edges[:-1], lo
-                    )
+                    overlap = np.minimum(hour_hi, hi) - np.maximum(hour_lo, lo)
                     breach_hour[j] += np.maximum(overlap, 0.0)
                     short = np.where(overlap > 0, np.maximum(short, level), short)
                 short_hist[j, range_h, np.minimum(short, SHORT_BINS - 1)] += 1
             else:
                 no_breach[j] += 1
+        # whole numbers, and a day's bins are distinct: one call each for all facilities
+        tallies = np.array(
+            [
+                (c.arrivals, c.admitted, c.redirected_out, c.turned_away, c.redirected_in)
+                for c in centres
+            ],
+            dtype=np.int64,
+        ).reshape(F, 5, K)
+        counts += tallies.transpose(0, 2, 1)
+        daily[day, :, :, :3] = tallies[:, _DAILY_ROWS].transpose(0, 2, 1)
+        if staffed.size:
+            util = (day_total if all_staffed else day_total[staffed]) / staffed_places
+            hist_f[staffed_rows, range_b, _hist_index_finite(util)] += 1
         if places_total > 0:
             hist_d[range_b, _hist_index_finite(district_bins / places_total)] += 1
 
