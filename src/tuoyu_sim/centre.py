@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from heapq import heappop, heappush
 
 import simpy
+from simpy.events import NORMAL
 
 
 @dataclass(frozen=True)
@@ -332,7 +333,8 @@ class Centre:
 class ArrivalChain:
     """Walk-in arrivals at one facility as a chain of timeouts, one at a time.
 
-    Only the next arrival is ever on the event queue, so the queue stays small.
+    Only the next arrival is ever on the event queue, so the queue stays small,
+    and it is one Timeout, scheduled again for each arrival (no event per child).
     ``times`` (sorted, minutes after midnight), ``kinds`` (care type), ``ages``
     (age class) and ``stays`` (minutes) are plain lists, one entry per walk-in:
     the hot path indexes them, and a list indexes faster than an array.
@@ -374,5 +376,15 @@ class ArrivalChain:
         i += 1
         self.i = i
         if i < self.n:
+            # ``env.timeout(delay).callbacks.append(self._fire)`` without a new event:
+            # the Timeout just processed is scheduled again, exactly as
+            # Environment.schedule would (same time, priority and next event id).
+            # This reads SimPy 4's private queue and id counter; the test
+            # test_arrival_chain_schedules_as_new_timeouts fails if they change.
             env = c.env
-            env.timeout(self.times[i] - env._now).callbacks.append(self._fire)
+            now = env._now
+            delay = self.times[i] - now
+            if delay < 0:
+                raise ValueError(f"Negative delay {delay}")
+            event.callbacks = [self._fire]
+            heappush(env._queue, (now + delay, NORMAL, next(env._eid), event))

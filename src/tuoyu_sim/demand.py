@@ -174,11 +174,14 @@ class ArrivalProfile:
     """Start of each piece, ``edges[:-1]`` (minutes)."""
     _widths: np.ndarray = field(init=False, repr=False, compare=False)
     """Width of each piece, ``diff(edges)`` (minutes)."""
+    _mass: tuple[float, ...] = field(init=False, repr=False, compare=False)
+    """``mass`` as Python floats."""
 
     def __post_init__(self) -> None:
         # fixed once here: sample() runs once per facility, care type and age class a day
         object.__setattr__(self, "_starts", self.edges[:-1])
         object.__setattr__(self, "_widths", np.diff(self.edges))
+        object.__setattr__(self, "_mass", tuple(np.asarray(self.mass, dtype=float).tolist()))
 
     @classmethod
     def for_care_type(
@@ -205,12 +208,17 @@ class ArrivalProfile:
         """
         if expected_total <= 0:
             return np.zeros(0)
-        counts = rng.poisson(expected_total * self.mass)
-        if counts.size == 1:
+        # one Poisson draw per piece, in piece order: the draws, and the products
+        # expected_total * mass[i], of rng.poisson(expected_total * self.mass),
+        # without the cost of broadcasting over a tiny array
+        mass = self._mass
+        if len(mass) == 1:
             # one piece (a flat profile): the same draws and the same arithmetic,
             # start + width * u, without repeating the piece's bounds n times
-            times = self._starts[0] + self._widths[0] * rng.random(int(counts[0]))
+            n = int(rng.poisson(expected_total * mass[0]))
+            times = self._starts[0] + self._widths[0] * rng.random(n)
         else:
+            counts = [rng.poisson(expected_total * m) for m in mass]
             starts = np.repeat(self._starts, counts)
             widths = np.repeat(self._widths, counts)
             times = starts + widths * rng.random(starts.size)

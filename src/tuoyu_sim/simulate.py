@@ -212,11 +212,22 @@ def _integrate(
     change = np.array(changes, dtype=float)
     # children present after each change: whole numbers, so exact however summed
     if n_types == 1:
-        n = change.cumsum()[:, None]
-    else:
-        onehot = np.zeros((n_types, t.size))  # (K, N): summed along contiguous rows
-        onehot[np.abs(change).astype(np.intp) - 1, np.arange(t.size)] = np.sign(change)
-        n = np.ascontiguousarray(onehot.cumsum(axis=1).T)
+        # the same arithmetic as below on one column, kept one-dimensional
+        n1 = change.cumsum()
+        area1 = np.empty_like(n1)
+        area1[0] = 0.0
+        np.cumsum(n1[:-1] * (t[1:] - t[:-1]), out=area1[1:])
+        j1 = t.searchsorted(edges, side="right") - 1
+        if j1[0] < 0:
+            jj1 = np.maximum(j1, 0)
+            at1 = area1[jj1] + n1[jj1] * (edges - t[jj1])
+            at1[j1 < 0] = 0.0
+        else:
+            at1 = area1[j1] + n1[j1] * (edges - t[j1])
+        return (at1[1:] - at1[:-1])[None, :]
+    onehot = np.zeros((n_types, t.size))  # (K, N): summed along contiguous rows
+    onehot[np.abs(change).astype(np.intp) - 1, np.arange(t.size)] = np.sign(change)
+    n = np.ascontiguousarray(onehot.cumsum(axis=1).T)
     area = np.empty_like(n)
     area[0] = 0.0
     np.cumsum(n[:-1] * (t[1:] - t[:-1])[:, None], axis=0, out=area[1:])
@@ -234,7 +245,7 @@ _DAILY_ROWS = np.array([0, 1, 3])
 
 
 def _hist_index_finite(util: np.ndarray) -> np.ndarray:
-    """Histogram bin of each utilization (finite, ≥ 0).
+    """Histogram bin of each utilization (finite, ≥ 0), elementwise.
 
     The small nudge keeps an exact multiple of 0.025 in its own bin whatever the
     last bit of floating-point rounding.
@@ -242,6 +253,21 @@ def _hist_index_finite(util: np.ndarray) -> np.ndarray:
     idx = (util / 0.025 + 1e-9).astype(np.int64)
     np.minimum(idx, HIST_BINS - 1, out=idx)
     return idx
+
+
+_BLOCK_DAYS = 64
+"""Days whose results are kept in buffers before being added to the totals."""
+
+
+def _count_bins(hist: np.ndarray, rows: np.ndarray, idx: np.ndarray) -> None:
+    """Add one to ``hist[rows[r], b, idx[d, r, b]]`` for every day ``d``, row and step.
+
+    ``hist`` is (R, B, HIST_BINS) and ``idx`` (D, len(rows), B); whole numbers,
+    so the counts are exact in any order.
+    """
+    _, n_steps, n_bins = hist.shape
+    flat = (rows[None, :, None] * n_steps + np.arange(n_steps)) * n_bins + idx
+    hist += np.bincount(flat.ravel(), minlength=hist.size).reshape(hist.shape)
 
 
 class _Redirects:
@@ -388,16 +414,23 @@ def run_replication(model: Model, replication: int, episodes: bool = False) -> R
     walk_ins = [_walk_in_streams(fd, model) for fd in plan.facilities]
     redirector = _Redirects(plan, g_redir)
 
-    range_b = np.arange(B)
-    range_h = np.arange(H)
     hour_lo, hour_hi = model.hour_edges[:-1], model.hour_edges[1:]
     no_breach = np.zeros(F, dtype=np.int64)
     places_total = float(places_f.sum())
     # facilities with places have a utilization histogram (usually all of them)
     staffed = np.flatnonzero(places_f > 0)
     all_staffed = staffed.size == F
-    staffed_rows, staffed_places = staffed[:, None], places_f[staffed, None]
-    day_total = np.zeros((F, B))  # today's mean children present by facility and step
+    staffed_places = places_f[staffed, None]
+    range_h = np.arange(H)
+    # A day's results wait in these buffers and are folded into the totals once
+    # every _BLOCK_DAYS days; row 0 of the float buffers carries the
+    # running total, so the sums are the same additions in the same order.
+    nb = max(1, min(days, _BLOCK_DAYS))
+    buf_child = np.zeros((nb + 1, F, K))  # child-minutes by facility and type
+    buf_mean = np.zeros((nb + 1, F, K, B))  # mean children present by step
+    buf_total = np.zeros((nb, F, B))  # the same summed over care types
+    tally_rows: list[list[int]] = []
+    block_start = 0
     episode_rows: list[tuple[int, int, float, float, int, int, str]] = []
     for day in range(days):
         env = simpy.Environment(initial_time=open_)
@@ -482,20 +515,23 @@ def run_replication(model: Model, replication: int, episodes: bool = False) -> R
 
         env.run()
 
-        district_bins = np.zeros(B)
+        i = day - block_start
+        tally: list[int] = []
         for j, c in enumerate(centres):
             c.end_day()
             if c.episodes is not None:
                 episode_rows.extend((day, j, *e) for e in c.episodes)
             by_step = _integrate(c.log_times, c.log_changes, K, model.curve_edges)
-            child_min = by_step.sum(axis=1)
-            occupancy[j] += child_min
+            # the same three operations as ever, their results kept for the block
+            by_step.sum(axis=1, out=buf_child[i + 1, j])
             mean_step = by_step / widths
-            curve[j] += mean_step
-            total_step = mean_step.sum(axis=0)
-            district_bins += total_step
-            day_total[j] = total_step
-            daily[day, j, :, 3] = child_min
+            buf_mean[i + 1, j] = mean_step
+            mean_step.sum(axis=0, out=buf_total[i, j])
+            tally += c.arrivals
+            tally += c.admitted
+            tally += c.redirected_out
+            tally += c.turned_away
+            tally += c.redirected_in
             if c.breach_intervals:
                 short = np.zeros(H, dtype=np.int64)
                 breach_days[j] += 1
@@ -507,21 +543,39 @@ def run_replication(model: Model, replication: int, episodes: bool = False) -> R
                 short_hist[j, range_h, np.minimum(short, SHORT_BINS - 1)] += 1
             else:
                 no_breach[j] += 1
-        # whole numbers, and a day's bins are distinct: one call each for all facilities
-        tallies = np.array(
-            [
-                (c.arrivals, c.admitted, c.redirected_out, c.turned_away, c.redirected_in)
-                for c in centres
-            ],
-            dtype=np.int64,
-        ).reshape(F, 5, K)
-        counts += tallies.transpose(0, 2, 1)
-        daily[day, :, :, :3] = tallies[:, _DAILY_ROWS].transpose(0, 2, 1)
-        if staffed.size:
-            util = (day_total if all_staffed else day_total[staffed]) / staffed_places
-            hist_f[staffed_rows, range_b, _hist_index_finite(util)] += 1
-        if places_total > 0:
-            hist_d[range_b, _hist_index_finite(district_bins / places_total)] += 1
+        tally_rows.append(tally)
+        if i + 1 == nb or day + 1 == days:
+            n = i + 1
+            # running totals: day after day from row 0, each an elementwise addition
+            # in day order (accumulate never reassociates), as ``total += today`` did
+            daily[block_start : day + 1, :, :, 3] = buf_child[1 : n + 1]
+            buf_child[0] = occupancy
+            np.add.accumulate(buf_child[: n + 1], axis=0, out=buf_child[: n + 1])
+            occupancy[...] = buf_child[n]
+            buf_mean[0] = curve
+            np.add.accumulate(buf_mean[: n + 1], axis=0, out=buf_mean[: n + 1])
+            curve[...] = buf_mean[n]
+            # whole numbers: exact whatever the order
+            tallies = np.array(tally_rows, dtype=np.int64).reshape(n, F, 5, K)
+            counts += tallies.sum(axis=0).transpose(0, 2, 1)
+            daily[block_start : day + 1, :, :, :3] = tallies[:, :, _DAILY_ROWS].transpose(
+                0, 1, 3, 2
+            )
+            day_total = buf_total[:n]
+            if staffed.size:
+                util = (day_total if all_staffed else day_total[:, staffed]) / staffed_places
+                _count_bins(hist_f, staffed, _hist_index_finite(util))
+            if places_total > 0:
+                district_bins = np.zeros((n, B))
+                for j in range(F):  # facility after facility, as before
+                    district_bins += day_total[:, j]
+                _count_bins(
+                    hist_d[None],
+                    np.zeros(1, dtype=np.intp),
+                    _hist_index_finite(district_bins / places_total)[:, None],
+                )
+            tally_rows = []
+            block_start = day + 1
 
     short_hist[:, :, 0] += no_breach[:, None]
     return ReplicationResult(
