@@ -334,8 +334,9 @@ def build(rng: np.random.Generator) -> tuple[list[dict], list[dict], list[dict]]
     # optimizer can answer rather than an impossibility.
     def near_site(c: dict) -> bool:
         pts = np.array([[x["x_m"], x["y_m"]] for x in [*facilities, *sites]], dtype=float)
-        return bool(np.min(np.hypot(pts[:, 0] - c["x_m"], pts[:, 1] - c["y_m"])) * DETOUR
-                    <= RADIUS_M)
+        return bool(
+            np.min(np.hypot(pts[:, 0] - c["x_m"], pts[:, 1] - c["y_m"])) * DETOUR <= RADIUS_M
+        )
 
     for c in sorted(communities, key=lambda c: -c["population"]):
         if near_site(c):

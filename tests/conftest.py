@@ -24,12 +24,24 @@ BAD_SCENARIOS = Path(__file__).resolve().parent / "bad_scenarios"
 
 OPTIMIZE_SPEC_KEYS = frozenset(
     {
-        "objective", "status", "solver", "gap", "solve_seconds", "new_sites", "added_places",
-        "added_caregivers", "cost", "covered_children", "coverage_share",
-        "places_per_1000_before", "places_per_1000_after", "sites",
+        "objective",
+        "status",
+        "solver",
+        "gap",
+        "solve_seconds",
+        "new_sites",
+        "added_places",
+        "added_caregivers",
+        "cost",
+        "covered_children",
+        "coverage_share",
+        "places_per_1000_before",
+        "places_per_1000_after",
+        "sites",
     }
 )
 """Keys of summary.json that SPEC.md requires of ``optimize`` and ``plan``."""
+
 
 def clock(minutes: float) -> str:
     """Minutes after midnight as ``"HH:MM"`` (24:00 allowed)."""

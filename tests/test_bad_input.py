@@ -56,6 +56,7 @@ CORPUS = sorted(p.name for p in BAD_SCENARIOS.glob("*.toml"))
 # Where the message names the file holding the mistake rather than the scenario.
 NAMED_FILE = {"table_bad_value.toml": "bad_facilities.csv"}
 
+
 def test_corpus_is_complete() -> None:
     """Every file in the corpus has an expectation, and every expectation a file."""
     assert set(CORPUS) == set(EXPECTED)
@@ -70,7 +71,12 @@ def _params() -> list[object]:
 
 
 def _check_rejected(
-    code: int, err: str, out_dir: Path, command: str, file_label: str, needles: tuple[str, ...],
+    code: int,
+    err: str,
+    out_dir: Path,
+    command: str,
+    file_label: str,
+    needles: tuple[str, ...],
     lines_expected: int,
 ) -> None:
     assert code != 0
@@ -94,8 +100,18 @@ def test_bad_scenario_rejected(
     out_dir = tmp_path / "out"
     argv = [command, str(path)]
     if command == "simulate":
-        argv += ["--out", str(out_dir), "--replications", "2", "--days", "1", "--workers", "1",
-                 "--quiet", "--no-figures"]
+        argv += [
+            "--out",
+            str(out_dir),
+            "--replications",
+            "2",
+            "--days",
+            "1",
+            "--workers",
+            "1",
+            "--quiet",
+            "--no-figures",
+        ]
     code = main(argv)
     captured = capsys.readouterr()
     needles, n_lines = EXPECTED[name]
@@ -145,8 +161,22 @@ def test_out_is_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     """--out pointing at an existing file is a user error, not a traceback."""
     target = tmp_path / "taken"
     target.write_text("keep me")
-    code = main(["simulate", str(MINIMAL), "--out", str(target), "--replications", "2",
-                 "--days", "1", "--workers", "1", "--quiet", "--no-figures"])
+    code = main(
+        [
+            "simulate",
+            str(MINIMAL),
+            "--out",
+            str(target),
+            "--replications",
+            "2",
+            "--days",
+            "1",
+            "--workers",
+            "1",
+            "--quiet",
+            "--no-figures",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 1
     assert "Traceback" not in err

@@ -69,8 +69,7 @@ def test_nothing_is_kept_unless_asked() -> None:
 
 def test_cli_writes_episodes_csv_only_when_asked(tmp_path: Path) -> None:
     scenario = str(ROOT / "scenarios" / "minimal.toml")
-    base = ["simulate", scenario, "--replications", "2", "--days", "2", "--quiet",
-            "--no-figures"]
+    base = ["simulate", scenario, "--replications", "2", "--days", "2", "--quiet", "--no-figures"]
     assert main([*base, "--out", str(tmp_path / "a")]) == 0
     assert not (tmp_path / "a" / "episodes.csv").exists()
     assert main([*base, "--episodes", "--out", str(tmp_path / "b")]) == 0

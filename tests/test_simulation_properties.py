@@ -40,8 +40,13 @@ HALF_DAY = {
 FULL_DAY = {
     "mode": "enrolled",
     "window": ["07:30", "08:30"],
-    "stay": {"dist": "normal", "mean_hours": 9.0, "sd_hours": 0.5, "min_hours": 8.0,
-             "max_hours": 10.0},
+    "stay": {
+        "dist": "normal",
+        "mean_hours": 9.0,
+        "sd_hours": 0.5,
+        "min_hours": 8.0,
+        "max_hours": 10.0,
+    },
     "attendance": 0.92,
 }
 
@@ -92,14 +97,27 @@ def scenarios(draw: st.DrawFn, *, enrolled: bool = True) -> dict[str, Any]:
         facilities.append(fac)
     return {
         "name": "property",
-        "simulation": {"days": 2, "replications": 1, "seed": draw(st.integers(0, 10_000)),
-                       "open": "07:30", "close": "19:00", "curve_step_minutes": 30},
+        "simulation": {
+            "days": 2,
+            "replications": 1,
+            "seed": draw(st.integers(0, 10_000)),
+            "open": "07:30",
+            "close": "19:00",
+            "curve_step_minutes": 30,
+        },
         "geography": {"service_radius_m": 1000},
         "age_groups": {a: AGES[a] for a in ages},
         "care_types": care_types,
         "communities": [
-            {"id": f"c{i}", "population": 5000, "children_under3": 120, "x_m": 300 * i,
-             "y_m": 0, "age_mix": age_mix, "demand": demand}
+            {
+                "id": f"c{i}",
+                "population": 5000,
+                "children_under3": 120,
+                "x_m": 300 * i,
+                "y_m": 0,
+                "age_mix": age_mix,
+                "demand": demand,
+            }
             for i in range(n_fac)
         ],
         "facilities": facilities,
@@ -136,7 +154,10 @@ def instrumented(monkeypatch: pytest.MonkeyPatch) -> Violations:
     seen = Violations()
     cls = centre_mod.Centre
     orig_try, orig_enrol, orig_depart, orig_shift = (
-        cls.try_admit, cls._enrolled_arrives, cls._depart, cls._shift_change,
+        cls.try_admit,
+        cls._enrolled_arrives,
+        cls._depart,
+        cls._shift_change,
     )
 
     def try_admit(self: Any, k: int, age: int, stay: float) -> bool:
@@ -241,8 +262,14 @@ def test_enrolled_breach_exactly_when_caregivers_too_few(
     together from 08:30 to 15:30 and the most caregivers ever needed is
     ceil(n / r).
     """
-    data = walk_in_dict(places={"older": 12}, arrivals_per_day={"older": 1.0},
-                        caregivers=caregivers, ratios={"older": ratio}, days=3, replications=1)
+    data = walk_in_dict(
+        places={"older": 12},
+        arrivals_per_day={"older": 1.0},
+        caregivers=caregivers,
+        ratios={"older": ratio},
+        days=3,
+        replications=1,
+    )
     data["care_types"] = {"full_day": dict(FULL_DAY, attendance=1.0)}
     data["communities"][0]["demand"] = {"full_day": enrolled / 1000.0}
     sc = build(data)
@@ -272,8 +299,14 @@ def test_no_caregivers_enrolled_children_breach_all_day() -> None:
 
 def test_common_random_numbers_same_arrivals_whatever_the_places() -> None:
     """Replication k of two scenarios differing only in places sees the same arrivals."""
-    base = walk_in_dict(places={"older": 8}, arrivals_per_day={"older": 40.0}, caregivers=3,
-                        days=5, replications=6, seed=5)
+    base = walk_in_dict(
+        places={"older": 8},
+        arrivals_per_day={"older": 40.0},
+        caregivers=3,
+        days=5,
+        replications=6,
+        seed=5,
+    )
     small, large = build(base), build(base)
     large = small.with_changes({"facilities[0].places.older": 20})
     ra = [run_replication(build_model(small), r) for r in range(6)]
@@ -295,8 +328,9 @@ def test_common_random_numbers_same_arrivals_whatever_the_places() -> None:
 
 def test_walk_ins_never_cause_a_breach_when_a_shift_ends_before_closing() -> None:
     """Walk-ins only, the single caregiver's shift ends at 17:00, closing at 19:00."""
-    data = walk_in_dict(places={"older": 8}, arrivals_per_day={"older": 40.0}, caregivers=1,
-                        days=3, seed=3)
+    data = walk_in_dict(
+        places={"older": 8}, arrivals_per_day={"older": 40.0}, caregivers=1, days=3, seed=3
+    )
     data["staff"]["shift"] = ["07:30", "17:00"]
     res = run_replication(build_model(build(data)), 0)
     assert res.counts[0, 0, 1] > 0
@@ -305,12 +339,23 @@ def test_walk_ins_never_cause_a_breach_when_a_shift_ends_before_closing() -> Non
 
 def test_redirects_are_conserved_between_facilities() -> None:
     """A full facility redirects walk-ins to a neighbour within reach: out = in, none lost."""
-    data = walk_in_dict(places={"older": 1}, arrivals_per_day={"older": 40.0}, caregivers=3,
-                        days=3, replications=1, seed=4)
+    data = walk_in_dict(
+        places={"older": 1},
+        arrivals_per_day={"older": 40.0},
+        caregivers=3,
+        days=3,
+        replications=1,
+        seed=4,
+    )
     data["care_types"]["drop_in"]["redirect"] = True
     data["facilities"].append(
-        {"id": "f2", "x_m": 400, "y_m": 0, "places": {"older": 30},
-         "staff": {"teacher": 5, "nursery": 0, "health": 0}}
+        {
+            "id": "f2",
+            "x_m": 400,
+            "y_m": 0,
+            "places": {"older": 30},
+            "staff": {"teacher": 5, "nursery": 0, "health": 0},
+        }
     )
     res = run_replication(build_model(build(data)), 0)
     arrivals, admitted, redirected, turned, red_in = (res.counts[:, 0, i] for i in range(5))

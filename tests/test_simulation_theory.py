@@ -77,12 +77,16 @@ def test_places_binding_matches_transient() -> None:
     assert 0.1 < exact.blocking_fraction_total < 0.3  # places really bind
     result, counts, occ = _run(data)
     assert_in_ci(
-        _turn_away(counts), exact.blocking_fraction_total,
-        max_rel_half_width=0.04, what="turn-away fraction",
+        _turn_away(counts),
+        exact.blocking_fraction_total,
+        max_rel_half_width=0.04,
+        what="turn-away fraction",
     )
     assert_in_ci(
-        _occupancy(occ, days, T_DAY), exact.mean_occupancy_total,
-        max_rel_half_width=0.01, what="mean occupancy",
+        _occupancy(occ, days, T_DAY),
+        exact.mean_occupancy_total,
+        max_rel_half_width=0.01,
+        what="mean occupancy",
     )
     # the spec's figures (metrics.Figures) are the same estimators
     fig = Figures(result)
@@ -91,7 +95,9 @@ def test_places_binding_matches_transient() -> None:
     np.testing.assert_allclose(fig.utilization[:, 0], _occupancy(occ, days, T_DAY) / 8, rtol=1e-12)
     # expected arrivals per day are what the community's demand says
     assert_in_ci(
-        counts[:, 0, 0, 0] / days, exact.arrivals.sum(), max_rel_half_width=0.02,
+        counts[:, 0, 0, 0] / days,
+        exact.arrivals.sum(),
+        max_rel_half_width=0.02,
         what="arrivals per day",
     )
 
@@ -192,7 +198,9 @@ def test_long_day_steady_state_is_erlang_b() -> None:
     _, counts, occ = _run(data)
     assert_in_ci(_turn_away(counts), b, max_rel_half_width=0.03, what="turn-away vs Erlang B")
     assert_in_ci(
-        _occupancy(occ, DAYS_LONG, 1440.0), load * (1 - b), max_rel_half_width=0.01,
+        _occupancy(occ, DAYS_LONG, 1440.0),
+        load * (1 - b),
+        max_rel_half_width=0.01,
         what="occupancy vs a(1 - B)",
     )
 
@@ -213,7 +221,9 @@ def test_insensitivity_blocking_depends_only_on_mean_stay(stay: dict[str, Any]) 
     _, counts, occ = _run(_long_day(stay, places=places, load=load, seed=22))
     assert_in_ci(_turn_away(counts), b, max_rel_half_width=0.03, what=f"{stay['dist']} turn-away")
     assert_in_ci(
-        _occupancy(occ, DAYS_LONG, 1440.0), load * (1 - b), max_rel_half_width=0.01,
+        _occupancy(occ, DAYS_LONG, 1440.0),
+        load * (1 - b),
+        max_rel_half_width=0.01,
         what=f"{stay['dist']} occupancy",
     )
 
@@ -239,6 +249,8 @@ def test_littles_law_occupancy_is_admitted_rate_times_mean_stay() -> None:
     mean_occupancy = occ[:, 0, 0] / horizon
     admitted_rate = admitted / horizon
     assert_in_ci(
-        mean_occupancy / (admitted_rate * stay_min), 1.0, max_rel_half_width=0.01,
+        mean_occupancy / (admitted_rate * stay_min),
+        1.0,
+        max_rel_half_width=0.01,
         what="L / (lambda_admitted W)",
     )

@@ -21,8 +21,16 @@ def _summary(out: Path) -> dict[str, Any]:
 
 def test_one_and_two_workers_same_summary(tmp_path: Path) -> None:
     """CLI --workers 1 and --workers 2: summary.json equal except run_seconds."""
-    common = ["simulate", str(MINIMAL), "--replications", "4", "--days", "3", "--quiet",
-              "--no-figures"]
+    common = [
+        "simulate",
+        str(MINIMAL),
+        "--replications",
+        "4",
+        "--days",
+        "3",
+        "--quiet",
+        "--no-figures",
+    ]
     one, two = tmp_path / "w1", tmp_path / "w2"
     assert main([*common, "--workers", "1", "--out", str(one)]) == 0
     assert main([*common, "--workers", "2", "--out", str(two)]) == 0
@@ -36,8 +44,14 @@ def test_one_and_two_workers_same_summary(tmp_path: Path) -> None:
 
 def test_workers_give_identical_replication_arrays() -> None:
     """simulate(workers=1) and simulate(workers=2): every per-replication array equal."""
-    data = walk_in_dict(places={"infant": 3, "older": 6}, arrivals_per_day={"infant": 10.0,
-                        "older": 30.0}, caregivers=2, days=3, replications=5, seed=9)
+    data = walk_in_dict(
+        places={"infant": 3, "older": 6},
+        arrivals_per_day={"infant": 10.0, "older": 30.0},
+        caregivers=2,
+        days=3,
+        replications=5,
+        seed=9,
+    )
     sc = build(data)
     r1 = simulate(sc, workers=1)
     r2 = simulate(sc, workers=2)
