@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import json
+import os
+import threading
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 
 from conftest import MINIMAL, build, walk_in_dict
 from tuoyu_sim.cli import main
@@ -61,3 +65,44 @@ def test_workers_give_identical_replication_arrays() -> None:
         np.testing.assert_array_equal(a.occupancy_min, b.occupancy_min)
         np.testing.assert_array_equal(a.breach_min, b.breach_min)
         np.testing.assert_array_equal(a.curve, b.curve)
+
+
+_THREADS_AT_FORK: list[list[str]] | None = None
+
+
+def _record_threads_at_fork() -> None:
+    if _THREADS_AT_FORK is not None:
+        _THREADS_AT_FORK.append([t.name for t in threading.enumerate()])
+
+
+os.register_at_fork(before=_record_threads_at_fork)
+
+
+def test_workers_are_forked_with_no_thread_of_ours_running(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The progress bar shown on a terminal runs no thread while workers are
+    forked: forking a process with other threads running can deadlock the child
+    (Python 3.12 warns about it)."""
+    global _THREADS_AT_FORK
+    from rich.console import Console
+
+    import tuoyu_sim.cli as cli
+
+    monkeypatch.setattr(
+        cli, "console", lambda stderr=False: Console(file=io.StringIO(), force_terminal=True)
+    )
+    before = {t.name for t in threading.enumerate()}
+    sc = build(
+        walk_in_dict(places={"older": 4}, arrivals_per_day={"older": 20.0}, days=1, replications=4)
+    )
+    _THREADS_AT_FORK = []
+    try:
+        result = cli.run_simulation(sc, workers=2, quiet=False)
+        seen = _THREADS_AT_FORK
+    finally:
+        _THREADS_AT_FORK = None
+    assert len(result.replications) == 4
+    assert seen, "no worker process was forked"
+    for names in seen:
+        assert set(names) <= before, set(names) - before

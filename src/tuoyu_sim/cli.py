@@ -107,7 +107,13 @@ def console(stderr: bool = False) -> Any:
 
 
 def progress_bar(quiet: bool = False) -> Any:
-    """A rich progress bar on stderr (silent when not a terminal or quiet)."""
+    """A rich progress bar on stderr (silent when not a terminal or quiet).
+
+    It has no refresh thread (``auto_refresh=False``): callers redraw it with
+    ``update(..., refresh=True)`` as work finishes. Worker processes are forked
+    while it is shown, and forking a process that runs other threads can
+    deadlock the child (Python 3.12 warns about it).
+    """
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -127,6 +133,7 @@ def progress_bar(quiet: bool = False) -> Any:
         console=err,
         disable=quiet or not err.is_terminal,
         transient=False,
+        auto_refresh=False,
     )
 
 
@@ -161,7 +168,7 @@ def run_simulation(
         task = bar.add_task(f"{label} ({workers} worker{'s' if workers > 1 else ''})", total=n)
 
         def advance(done: int) -> None:
-            bar.update(task, completed=done)
+            bar.update(task, completed=done, refresh=True)
 
         return simulate(scenario, workers=workers, progress=advance, model=model, episodes=episodes)
 

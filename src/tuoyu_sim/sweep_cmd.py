@@ -143,7 +143,7 @@ def _run_points(
             task = bar.add_task(f"sweeping {where}", total=len(points))
 
             def on_start(done: int, todo: int) -> None:
-                bar.update(task, completed=done)
+                bar.update(task, completed=done, refresh=True)
                 if done and not args.quiet:
                     bar.console.print(
                         f"resuming: {done} of {len(points)} points already finished in {out_dir}"
@@ -151,7 +151,7 @@ def _run_points(
 
             def on_point(record: dict[str, Any]) -> None:
                 computed.append(record["id"])
-                bar.advance(task)
+                bar.update(task, advance=1, refresh=True)
 
             run_result = run_sweep(
                 points,
