@@ -1,4 +1,4 @@
-"""CBC and HiGHS prove the same optimum of the min-cost model.
+"""CBC and HiGHS prove the same optimum of the min-cost model; ``--cross-check``.
 
 Two exact solvers that both say "optimal" must agree on the objective. These
 are small districts with three age classes, walk-in places, health rules and a
@@ -10,12 +10,29 @@ to 1e-12, so a CBC "optimum" above it is a wrong proof.
 
 from __future__ import annotations
 
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
 import pytest
 
+from conftest import MINIMAL
 from test_allocate_helpers import make, rich_dict
-from tuoyu_sim.allocate import SolverSpec, build_instance
+from tuoyu_sim.allocate import (
+    OptimizeOptions,
+    Plan,
+    SolverSpec,
+    api,
+    build_instance,
+    cross_check,
+    optimize,
+)
 from tuoyu_sim.allocate.mincost import MinCostOptions, build_min_cost, solve_min_cost
 from tuoyu_sim.allocate.solvers import CBC_OPTIONS, make_solver
+from tuoyu_sim.cli import main
+from tuoyu_sim.errors import SolverError
+from tuoyu_sim.scenario import load_scenario
 
 pytest.importorskip("highspy", reason="the cross-check needs HiGHS (the [highs] extra)")
 
@@ -53,3 +70,48 @@ def test_cbc_runs_without_flow_cover_cuts() -> None:
     solver = make_solver(SolverSpec("cbc"))
     assert "flow off" in CBC_OPTIONS
     assert all(o in solver.options for o in CBC_OPTIONS)
+
+
+# --cross-check: solve again with the other solver, keep the better plan
+
+
+def _minimal_plan() -> tuple[Any, OptimizeOptions, Plan]:
+    sc = load_scenario(MINIMAL)
+    opts = OptimizeOptions()
+    return sc, opts, optimize(sc, opts, SolverSpec("cbc"))
+
+
+def test_cross_check_agrees_on_the_minimal_scenario(tmp_path: Path) -> None:
+    out = tmp_path / "xc"
+    code = main(["optimize", str(MINIMAL), "--cross-check", "--no-figures", "--out", str(out)])
+    assert code == 0
+    record = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    check = record["cross_check"]
+    assert check["solver"] == "highs" and check["status"] == "optimal"
+    assert check["agree"] is True and check["kept"] == "cbc"
+    assert check["objective_value"] == pytest.approx(record["objective_value"], rel=1e-9)
+
+
+@pytest.mark.parametrize(("objective", "shift", "keeps"), [
+    ("min-cost", -10_000.0, "highs"), ("min-cost", +10_000.0, "cbc"),
+    ("max-coverage", +5.0, "highs"), ("max-coverage", -5.0, "cbc"),
+])  # fmt: skip
+def test_cross_check_keeps_the_better_plan_and_says_a_proof_was_wrong(
+    monkeypatch: pytest.MonkeyPatch, objective: str, shift: float, keeps: str
+) -> None:
+    sc, opts, plan = _minimal_plan()
+    assert plan.objective_value is not None
+    plan = dataclasses.replace(plan, objective=objective)
+    other = dataclasses.replace(plan, solver="highs", objective_value=plan.objective_value + shift)
+    monkeypatch.setattr(api, "optimize", lambda *a, **k: other)
+    kept, check = cross_check(sc, opts, SolverSpec("cbc"), plan)
+    assert kept.solver == keeps == check.kept
+    assert not check.agree
+    assert "disagree although both claim a proof" in check.message
+
+
+def test_cross_check_without_highs_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    sc, opts, plan = _minimal_plan()
+    monkeypatch.setattr(api, "highs_available", lambda: False)
+    with pytest.raises(SolverError, match="--cross-check: the second solver, HiGHS, needs"):
+        cross_check(sc, opts, SolverSpec("cbc"), plan)

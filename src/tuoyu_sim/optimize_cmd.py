@@ -94,6 +94,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=1,
         help="solver threads; min-cost by parts also prices that many parts at once (default 1)",
     )
+    parser.add_argument(
+        "--cross-check",
+        action="store_true",
+        help="solve again with the other solver (CBC and HiGHS, which needs highspy), "
+        "report whether they agree and keep the better plan",
+    )
     parser.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
     parser.add_argument("--out", help="results folder (default: results/<scenario>-optimize)")
 
@@ -129,6 +135,7 @@ def run(args: argparse.Namespace) -> int:
 
     from tuoyu_sim.allocate import (
         build_instance,
+        cross_check,
         optimize,
         plan_rows,
         planned_scenario,
@@ -148,11 +155,16 @@ def run(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario)
     opts, spec = options_from_args(args)
     plan = optimize(scenario, opts, spec)
+    check = None
+    if args.cross_check:
+        plan, check = cross_check(scenario, opts, spec, plan)
     problems = verify_plan(scenario, plan)
     if problems:  # a bug, not a user error: fail loudly
         raise RuntimeError("the plan fails the independent check:\n" + "\n".join(problems))
     planned = planned_scenario(plan, scenario)
     record = summary(plan, scenario)
+    if check is not None:
+        record["cross_check"] = check.record()
     inst = build_instance(scenario, radius_m=args.radius_m, decay=args.decay, beta=args.beta)
     rows, cols = plan_rows(plan, inst.classes)
     groups = group_rows(plan, scenario)
@@ -205,4 +217,7 @@ def run(args: argparse.Namespace) -> int:
     )
     table.add_row("results", str(out_dir))
     out.print(table)
+    if check is not None:
+        colour = "green" if check.agree else "bold red"
+        out.print(f"[{colour}]cross-check: {check.message}[/{colour}]")
     return 0

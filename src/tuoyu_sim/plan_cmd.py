@@ -76,7 +76,7 @@ def _nearest_group(sc: Any, point: Any, distance_m: Any) -> str:
 def run(args: argparse.Namespace) -> int:
     from rich.table import Table
 
-    from tuoyu_sim.allocate import optimize, planned_scenario
+    from tuoyu_sim.allocate import cross_check, optimize, planned_scenario
     from tuoyu_sim.allocate.results import summary as plan_summary
     from tuoyu_sim.cli import console, default_out, simulation_figures, simulation_overrides
     from tuoyu_sim.output import (
@@ -120,10 +120,18 @@ def run(args: argparse.Namespace) -> int:
         for c in it.changes:
             out.print(f"    {c}")
 
+    def solve(sc: Any) -> Any:
+        plan = optimize(sc, opts, spec)
+        if args.cross_check:
+            plan, check = cross_check(sc, opts, spec, plan)
+            if not check.agree and not quiet:
+                out.print(f"[bold red]cross-check: {check.message}[/bold red]")
+        return plan
+
     started = time.perf_counter()
     outcome = run_plan(
         scenario,
-        lambda sc: optimize(sc, opts, spec),
+        solve,
         planned_scenario,
         workers=args.workers or default_workers(),
         max_iterations=args.max_iterations,

@@ -32,7 +32,7 @@ api
 
 from __future__ import annotations
 
-from tuoyu_sim.allocate.api import OBJECTIVES, OptimizeOptions, optimize
+from tuoyu_sim.allocate.api import OBJECTIVES, CrossCheck, OptimizeOptions, cross_check, optimize
 from tuoyu_sim.allocate.instance import Instance, build_instance
 from tuoyu_sim.allocate.results import Plan, SitePlan, plan_rows, planned_scenario, summary
 from tuoyu_sim.allocate.solvers import SolveOutcome, SolverSpec
@@ -40,6 +40,7 @@ from tuoyu_sim.allocate.verify import verify_plan
 
 __all__ = [
     "OBJECTIVES",
+    "CrossCheck",
     "Instance",
     "OptimizeOptions",
     "Plan",
@@ -47,6 +48,7 @@ __all__ = [
     "SolveOutcome",
     "SolverSpec",
     "build_instance",
+    "cross_check",
     "optimize",
     "plan_rows",
     "planned_scenario",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -20,7 +21,7 @@ from tuoyu_sim.allocate.instance import DecayKind, Instance, build_instance
 from tuoyu_sim.allocate.mincost import MinCostOptions
 from tuoyu_sim.allocate.results import Plan, make_plan
 from tuoyu_sim.allocate.sizing import size_new_sites
-from tuoyu_sim.allocate.solvers import SolveOutcome, SolverSpec
+from tuoyu_sim.allocate.solvers import SolveOutcome, SolverName, SolverSpec, highs_available
 from tuoyu_sim.errors import InfeasibleError, SolverError, UserError
 from tuoyu_sim.scenario import Scenario
 
@@ -194,3 +195,72 @@ def _min_cost(inst: Instance, opts: OptimizeOptions, spec: SolverSpec, t0: float
         share=sol.share,
         covered_children=covered_children(inst, opened),
     )
+
+
+@dataclass(frozen=True)
+class CrossCheck:
+    """What a second solver said about the same problem (``optimize --cross-check``)."""
+
+    solver: str
+    status: str
+    objective_value: float | None
+    agree: bool
+    kept: str
+    """The solver whose plan is kept: the better objective (the first on a tie)."""
+    message: str
+
+    def record(self) -> dict[str, Any]:
+        """The ``cross_check`` entry of ``summary.json``."""
+        return dataclasses.asdict(self)
+
+
+def cross_check(
+    scenario: Scenario, opts: OptimizeOptions, spec: SolverSpec, plan: Plan
+) -> tuple[Plan, CrossCheck]:
+    """Solve ``plan``'s problem again with the other solver; keep the better plan.
+
+    Two exact solvers that both prove optimality must agree on the objective;
+    when they do not, the better plan is feasible (each plan passes the
+    independent checker in ``optimize``'s caller), so the other proof was wrong
+    (``docs/allocation.md``, "Solvers and honest status").
+
+    Raises
+    ------
+    SolverError
+        The other solver is HiGHS and ``highspy`` is not installed.
+    """
+    other: SolverName = "highs" if spec.name == "cbc" else "cbc"
+    if other == "highs" and not highs_available():
+        raise SolverError(
+            "--cross-check: the second solver, HiGHS, needs the highspy package; install it "
+            "with `pip install 'tuoyu-sim[highs]'`, or solve without --cross-check"
+        )
+    second = optimize(scenario, opts, dataclasses.replace(spec, name=other))
+    a, b = plan.objective_value, second.objective_value
+    maximise = plan.objective == "max-coverage"
+    if a is None or b is None:
+        agree, better = False, a is None and b is not None
+    else:
+        tol = 1e-6 * max(1.0, abs(a), abs(b))
+        agree = abs(a - b) <= tol
+        better = (b > a + tol) if maximise else (b < a - tol)
+    kept = second if better else plan
+
+    def said(p: Plan) -> str:
+        v = p.objective_value
+        if v is None:
+            return f"{p.solver} {p.status} with no value"
+        shown = f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.4g}"
+        return f"{p.solver} {p.status} at {shown}"
+
+    if agree:
+        message = f"{other} agrees: {said(second)}"
+    elif plan.status == "optimal" and second.status == "optimal":
+        message = (
+            f"the solvers disagree although both claim a proof ({said(plan)}, {said(second)}): "
+            f"the {'larger' if maximise else 'smaller'} is a checked plan, so the other proof "
+            f"is wrong; keeping {kept.solver}'s plan"
+        )
+    else:
+        message = f"{said(plan)}, {said(second)}: keeping {kept.solver}'s plan"
+    return kept, CrossCheck(other, second.status, b, agree, kept.solver, message)
