@@ -434,6 +434,14 @@ def test_optimize_folder_gets_a_plan_section(results_dir: Path, tmp_path: Path) 
             },
         ],
         "messages": ["budget <ok> & fine"],
+        "cross_check": {
+            "solver": "highs",
+            "status": "optimal",
+            "objective_value": 1234567.0,
+            "agree": True,
+            "kept": "cbc",
+            "message": "highs agrees",
+        },
     }
     (folder / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
     (folder / "plan.csv").write_text(
@@ -447,6 +455,11 @@ def test_optimize_folder_gets_a_plan_section(results_dir: Path, tmp_path: Path) 
     assert "min-cost" in text and "Optimal" in text and "2.13 → 4.80" in text
     assert "s&lt;1&gt;" in text and "s<1>" not in text
     assert "budget &lt;ok&gt; &amp; fine" in text
+    assert "cross-check" in text and "agrees: highs optimal at 1,234,567" in text
+    summary["cross_check"].update(agree=False, kept="highs")  # type: ignore[attr-defined]
+    (folder / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+    zh = render_report(load_results(folder), "zh")
+    assert "交叉验证" in zh and "不一致：highs 求得 optimal" in zh and "采用 highs 的方案" in zh
     assert "scenario.planned.toml" in text
     assert 'id="assumptions"' in page and "From scenario.planned.toml" in page
     assert "<img" not in page  # nothing to draw without simulation tables

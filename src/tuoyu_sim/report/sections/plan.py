@@ -48,6 +48,16 @@ def _plan(page: _Page) -> None:
                 f"{fmt_num(opt.get('places_per_1000_after'), 2)}",
             ),
         ]
+        check = opt.get("cross_check")
+        if isinstance(check, Mapping):
+            key = "cross_check_agree" if check.get("agree") else "cross_check_differ"
+            text = t[key].format(
+                solver=check.get("solver"),
+                status=check.get("status"),
+                value=fmt_num(check.get("objective_value"), 0),
+                kept=check.get("kept"),
+            )
+            items.insert(3, (t["cross_check"], text))
         body.append(_deflist(items))
         messages = [
             m for key in ("messages", "notes") if isinstance(opt.get(key), list) for m in opt[key]
