@@ -210,35 +210,30 @@ def _integrate(
         return np.zeros((n_types, edges.size - 1))
     t = np.array(times, dtype=float)
     change = np.array(changes, dtype=float)
-    # children present after each change: whole numbers, so exact however summed
+    # children present after each change: whole numbers, so exact however summed;
+    # one care type stays one-dimensional (the same arithmetic, no broadcasting)
     if n_types == 1:
-        # the same arithmetic as below on one column, kept one-dimensional
-        n1 = change.cumsum()
-        area1 = np.empty_like(n1)
-        area1[0] = 0.0
-        np.cumsum(n1[:-1] * (t[1:] - t[:-1]), out=area1[1:])
-        j1 = t.searchsorted(edges, side="right") - 1
-        if j1[0] < 0:
-            jj1 = np.maximum(j1, 0)
-            at1 = area1[jj1] + n1[jj1] * (edges - t[jj1])
-            at1[j1 < 0] = 0.0
-        else:
-            at1 = area1[j1] + n1[j1] * (edges - t[j1])
-        return (at1[1:] - at1[:-1])[None, :]
-    onehot = np.zeros((n_types, t.size))  # (K, N): summed along contiguous rows
-    onehot[np.abs(change).astype(np.intp) - 1, np.arange(t.size)] = np.sign(change)
-    n = np.ascontiguousarray(onehot.cumsum(axis=1).T)
+        n = change.cumsum()
+    else:
+        onehot = np.zeros((n_types, t.size))  # (K, N): summed along contiguous rows
+        onehot[np.abs(change).astype(np.intp) - 1, np.arange(t.size)] = np.sign(change)
+        n = np.ascontiguousarray(onehot.cumsum(axis=1).T)
+
+    def col(x: np.ndarray) -> np.ndarray:  # x along the log, against n's columns
+        return x if n.ndim == 1 else x[:, None]
+
     area = np.empty_like(n)
     area[0] = 0.0
-    np.cumsum(n[:-1] * (t[1:] - t[:-1])[:, None], axis=0, out=area[1:])
+    np.cumsum(n[:-1] * col(t[1:] - t[:-1]), axis=0, out=area[1:])
     j = t.searchsorted(edges, side="right") - 1
     if j[0] < 0:  # edges before the first change (j is sorted)
         jj = np.maximum(j, 0)
-        at = area[jj] + n[jj] * (edges - t[jj])[:, None]
+        at = area[jj] + n[jj] * col(edges - t[jj])
         at[j < 0] = 0.0
     else:
-        at = area[j] + n[j] * (edges - t[j])[:, None]
-    return (at[1:] - at[:-1]).T
+        at = area[j] + n[j] * col(edges - t[j])
+    steps = at[1:] - at[:-1]
+    return steps[None, :] if n.ndim == 1 else steps.T
 
 
 _DAILY_ROWS = np.array([0, 1, 3])
@@ -304,12 +299,10 @@ class _Redirects:
 class _EnrolledChildren:
     """A facility's enrolled children, fixed for a whole run; index ``m`` is one child."""
 
-    kinds: np.ndarray
-    """Care type of each child (int64)."""
+    kinds: list[int]
+    """Care type of each child (a list: indexed once per child and day)."""
     attendance: np.ndarray
     """Probability that each child attends on a given day."""
-    kinds_list: list[int]
-    """``kinds`` as a list (indexed once per child and day)."""
     ages: list[int]
     """Age class of each child."""
     slot_of: list[int]
@@ -345,9 +338,8 @@ class _EnrolledChildren:
             until = np.array(pat.until)[sess[mask]]
             groups.append((k, mask, w_lo, w_hi - w_lo, until, int(mask.sum())))
         return cls(
-            kinds=ks,
+            kinds=ks_l,
             attendance=attendance[ks],
-            kinds_list=ks_l,
             ages=ages_l,
             slot_of=slot_l,
             n_slots=len(fd.slots),
@@ -419,7 +411,6 @@ def run_replication(model: Model, replication: int, episodes: bool = False) -> R
     places_total = float(places_f.sum())
     # facilities with places have a utilization histogram (usually all of them)
     staffed = np.flatnonzero(places_f > 0)
-    all_staffed = staffed.size == F
     staffed_places = places_f[staffed, None]
     range_h = np.arange(H)
     # A day's results wait in these buffers and are folded into the totals once
@@ -450,8 +441,8 @@ def run_replication(model: Model, replication: int, episodes: bool = False) -> R
             c.start_shifts(on_duty)
             # enrolled children
             ec = enrol[j]
-            if ec.kinds.size:
-                n_children = ec.kinds.size
+            n_children = len(ec.kinds)
+            if n_children:
                 attend = g_att[j].random(n_children) < ec.attendance
                 arrive = np.empty(n_children)
                 depart = np.empty(n_children)
@@ -477,7 +468,7 @@ def run_replication(model: Model, replication: int, episodes: bool = False) -> R
                 releasing = {m for m in last if m >= 0}
                 for m in attending:
                     c.enrol_arrival(
-                        arrive_l[m], depart_l[m], ec.kinds_list[m], ec.ages[m], m in releasing
+                        arrive_l[m], depart_l[m], ec.kinds[m], ec.ages[m], m in releasing
                     )
             # walk-ins
             t_parts: list[np.ndarray] = []
@@ -563,7 +554,7 @@ def run_replication(model: Model, replication: int, episodes: bool = False) -> R
             )
             day_total = buf_total[:n]
             if staffed.size:
-                util = (day_total if all_staffed else day_total[:, staffed]) / staffed_places
+                util = day_total[:, staffed] / staffed_places
                 _count_bins(hist_f, staffed, _hist_index_finite(util))
             if places_total > 0:
                 district_bins = np.zeros((n, B))
