@@ -4,7 +4,7 @@ Two exact solvers that both say "optimal" must agree on the objective. This
 builds ``--districts`` random districts shaped like the ones on which the CBC
 bundled with PuLP (2.10.3), with its default cuts, proved dearer plans optimal
 (three age classes, walk-in places, health rules, a candidate forced open;
-``tests/test_allocate_helpers.rich_dict``), solves each whole model with HiGHS
+``tests/test_allocate_helpers.cbc_trap``), solves each whole model with HiGHS
 and with CBC as tuoyu-sim runs it (``CBC_OPTIONS``), and prints every
 disagreement. ``--cbc-defaults`` runs CBC with its default cuts instead, to see
 the problem that ``CBC_OPTIONS`` works around. Rerun it when PuLP or its CBC
@@ -31,13 +31,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from test_allocate_helpers import make, rich_dict
+from test_allocate_helpers import cbc_trap
 from tuoyu_sim.allocate import (
     SolverSpec,
-    build_instance,
     solvers,
 )
-from tuoyu_sim.allocate.mincost import MinCostOptions, build_min_cost, solve_min_cost
+from tuoyu_sim.allocate.mincost import build_min_cost, solve_min_cost
 
 
 def main() -> int:
@@ -56,16 +55,7 @@ def main() -> int:
     wrong, compared, seconds = 0, 0, {"cbc": 0.0, "highs": 0.0}
     for k in range(args.districts):
         seed = int(np.random.default_rng(args.first + k).integers(1, 10**6))
-        d = rich_dict(
-            seed, n_comm=12, n_fac=2, n_cand=8, size_m=3500, max_places=(20, 60), walk_in=0.15
-        )
-        inst = build_instance(make(d))
-        opts = MinCostOptions(
-            coverage_share=0.4,
-            places_per_1000=1.5,
-            fixed_open={inst.n_existing: True},
-            decompose=False,
-        )
+        inst, opts = cbc_trap(seed)
         found = {}
         for name in ("highs", "cbc"):
             spec = SolverSpec(name, time_limit_s=args.time_limit)  # type: ignore[arg-type]

@@ -22,6 +22,7 @@ from tuoyu_sim.allocate import (
     optimize,
     verify_plan,
 )
+from tuoyu_sim.allocate.api import min_cost_options
 from tuoyu_sim.allocate.decompose import (
     _Budget,
     _line_search,
@@ -74,12 +75,7 @@ SPLIT = (700, 701, 702, 706, 707)
 def test_parts_bound_and_plan_bracket_the_whole_optimum(seed: int) -> None:
     sc = make(_spread(seed))
     inst = build_instance(sc)
-    t = sc.targets
-    opts = MinCostOptions(
-        coverage_share=t.coverage_share,
-        min_community_share=t.min_community_share,
-        places_per_1000=t.places_per_1000,
-    )
+    opts = min_cost_options(sc, OptimizeOptions())
     assert use_parts(inst, opts)
     # the reference is the plain model: no cut of the strengthened one can hide here
     whole = solve_min_cost(
@@ -191,12 +187,7 @@ def test_the_line_search_moves_the_duals_the_right_way_and_its_bound_is_valid(
     monkeypatch.setattr(decompose, "SEARCH_GAP", 0.0)
     sc = make(_spread(seed))
     inst = build_instance(sc)
-    t = sc.targets
-    opts = MinCostOptions(
-        coverage_share=t.coverage_share,
-        min_community_share=t.min_community_share,
-        places_per_1000=t.places_per_1000,
-    )
+    opts = min_cost_options(sc, OptimizeOptions())
     whole = solve_min_cost(
         build_min_cost(inst, dataclasses.replace(opts, decompose=False, strengthen=False)),
         SolverSpec(SOLVER),

@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 
+from tuoyu_sim.allocate.instance import Instance, build_instance
+from tuoyu_sim.allocate.mincost import MinCostOptions
 from tuoyu_sim.scenario import Scenario, validate_data
 
 BASE: dict[str, Any] = {
@@ -128,3 +130,20 @@ def rich_dict(seed: int, walk_in: float = 0.05, **kw: object) -> dict:
 
 def make(d: dict[str, Any]) -> Scenario:
     return validate_data(d)
+
+
+def cbc_trap(seed: int) -> tuple[Instance, MinCostOptions]:
+    """A small district of the shape on which the CBC bundled with PuLP, with its
+    flow cover cuts on, proved dearer plans optimal: three age classes, walk-in
+    places, health rules, the first candidate forced open; the whole model."""
+    d = rich_dict(
+        seed, n_comm=12, n_fac=2, n_cand=8, size_m=3500, max_places=(20, 60), walk_in=0.15
+    )
+    inst = build_instance(make(d))
+    opts = MinCostOptions(
+        coverage_share=0.4,
+        places_per_1000=1.5,
+        fixed_open={inst.n_existing: True},
+        decompose=False,
+    )
+    return inst, opts

@@ -18,17 +18,16 @@ from typing import Any
 import pytest
 
 from conftest import MINIMAL
-from test_allocate_helpers import make, rich_dict
+from test_allocate_helpers import cbc_trap
 from tuoyu_sim.allocate import (
     OptimizeOptions,
     Plan,
     SolverSpec,
     api,
-    build_instance,
     cross_check,
     optimize,
 )
-from tuoyu_sim.allocate.mincost import MinCostOptions, build_min_cost, solve_min_cost
+from tuoyu_sim.allocate.mincost import build_min_cost, solve_min_cost
 from tuoyu_sim.allocate.solvers import CBC_OPTIONS, make_solver
 from tuoyu_sim.cli import main
 from tuoyu_sim.errors import SolverError
@@ -47,16 +46,7 @@ WRONG_WITH_FLOW_COVER = {
 
 @pytest.mark.parametrize("seed", sorted(WRONG_WITH_FLOW_COVER))
 def test_cbc_and_highs_prove_the_same_optimum(seed: int) -> None:
-    d = rich_dict(
-        seed, n_comm=12, n_fac=2, n_cand=8, size_m=3500, max_places=(20, 60), walk_in=0.15
-    )
-    inst = build_instance(make(d))
-    opts = MinCostOptions(
-        coverage_share=0.4,
-        places_per_1000=1.5,
-        fixed_open={inst.n_existing: True},
-        decompose=False,
-    )
+    inst, opts = cbc_trap(seed)
     found = {}
     for name in ("highs", "cbc"):
         sol = solve_min_cost(build_min_cost(inst, opts), SolverSpec(name), warm_start=False)
