@@ -508,7 +508,6 @@ def solve_decomposed(inst: Instance, options: MinCostOptions, spec: SolverSpec) 
     penalty = 10 * big
     iterations = 0
     tighten = False
-    at_search = False
     incumbent: float | None = None  # cost of the best integer master plan so far
     first = _lp_duals(inst, options, spec)
     centre: tuple[float, float] | None = None  # the duals of the best bound so far
@@ -531,7 +530,6 @@ def solve_decomposed(inst: Instance, options: MinCostOptions, spec: SolverSpec) 
             # model's LP duals), much nearer the end than the duals of a master
             # with two columns per part
             (lam, mu), first = first, None
-            at_search = searched
         elif centre is not None:
             # box step: the master's duals jump about while it has few columns;
             # stay within a box around the duals of the best bound
@@ -540,8 +538,9 @@ def solve_decomposed(inst: Instance, options: MinCostOptions, spec: SolverSpec) 
         else:
             lam, mu = lam_lp, mu_lp
         at_lp = lam == lam_lp and mu == mu_lp
+        # the first round prices at the line search's point, if there was one
+        at_search = iterations == 1 and searched
         closing = at_lp or at_search
-        at_search = False
         # early rounds price loosely (the duals are still moving); the slack
         # shrinks with the distance between the master LP and the bound, down to a
         # quarter of the gap asked for
@@ -584,7 +583,7 @@ def solve_decomposed(inst: Instance, options: MinCostOptions, spec: SolverSpec) 
             mu: float = mu,
             budget: _Budget = budget,
             slowest: float = float(took.max()),
-            searched_last: bool = closing and iterations == 1 and searched,
+            searched_last: bool = at_search,
         ) -> Priced:
             if deadline is not None and time.perf_counter() > deadline:
                 return None  # this round's bound would miss parts
