@@ -47,7 +47,7 @@ def main() -> int:
         f"build {build_s:.2f} s",
         flush=True,
     )
-    sol = solve_cover(model, SolverSpec(args.solver, time_limit_s=args.cap, threads=1))
+    sol = solve_cover(model, SolverSpec(args.solver, time_limit_s=args.cap, gap=0.0, threads=1))
     o = sol.outcome
     total = float(inst.under3.sum())
     print(

@@ -23,7 +23,7 @@ from tuoyu_sim.errors import InfeasibleError
 from tuoyu_sim.queueing import erlang_b, erlang_b_servers
 from tuoyu_sim.scenario import load_scenario
 
-CBC = SolverSpec("cbc", time_limit_s=60)
+CBC = SolverSpec("cbc", time_limit_s=60, gap=0.0)  # brute-force comparisons: prove optimality
 
 
 def _coords(rows: list[dict]) -> np.ndarray:
@@ -200,7 +200,7 @@ def test_minimal_scenario_hand_calculation() -> None:
     (cheaper) for 5 years; opening s1 (250,000) never pays."""
     sc = load_scenario("scenarios/minimal.toml")
     for solver in ("cbc", "highs") if highs_available() else ("cbc",):
-        plan = optimize(sc, OptimizeOptions(), SolverSpec(solver))
+        plan = optimize(sc, OptimizeOptions(), SolverSpec(solver, gap=0.0))
         assert plan.status == "optimal"
         assert plan.new_sites == []
         assert plan.added_places == 37

@@ -16,7 +16,7 @@ from tuoyu_sim.allocate.solvers import highs_available
 from tuoyu_sim.errors import InfeasibleError
 from tuoyu_sim.geography import distance_m
 
-CBC = SolverSpec("cbc", time_limit_s=60)
+CBC = SolverSpec("cbc", time_limit_s=60, gap=0.0)  # brute-force comparisons: prove optimality
 HYP = settings(
     max_examples=12, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
 )

@@ -18,7 +18,7 @@ spopt_locate = pytest.importorskip(
     "spopt.locate", reason="spopt is not installed (pip install spopt; test-only dependency)"
 )
 
-CBC = SolverSpec("cbc", time_limit_s=60)
+CBC = SolverSpec("cbc", time_limit_s=60, gap=0.0)  # brute-force comparisons: prove optimality
 
 
 def _instance(seed: int, n_comm: int, n_cand: int, size_m: float) -> tuple[dict, np.ndarray]:

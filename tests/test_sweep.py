@@ -29,6 +29,7 @@ from tuoyu_sim.scenario import Scenario, load_scenario, validate_data
 from tuoyu_sim.simulate import simulate
 from tuoyu_sim.sweep import (
     Axis,
+    SweepSolver,
     dask_client,
     expand_grid,
     parse_grid,
@@ -483,6 +484,37 @@ def test_optimize_then_simulate_the_planned_scenario(tmp_path: Path) -> None:
     for r in rows:
         assert float(r["places_per_1000"]) >= float(r["targets.places_per_1000"]) - 1e-9
     assert int(rows[1]["places"]) > int(rows[0]["places"])
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["optimize_solver"] == {"name": "highs", "gap": 0.001}
+
+
+def test_optimize_passes_the_solver_and_gap_through(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """sweep --optimize --solver/--gap reach the solver; a point's id depends on them."""
+    import tuoyu_sim.allocate as allocate
+
+    seen = []
+    real = allocate.optimize
+
+    def spy(scenario, opts, spec):  # type: ignore[no-untyped-def]
+        seen.append((spec.name, spec.gap))
+        return real(scenario, opts, spec)
+
+    monkeypatch.setattr(allocate, "optimize", spy)  # one worker: in this process
+    out = tmp_path / "cbc"
+    argv = ["sweep", str(MINIMAL), "--set", "targets.places_per_1000=4.5", "--optimize"]
+    argv += ["--solver", "cbc", "--gap", "0", "--workers", "1", "--no-figures", "--out", str(out)]
+    assert main([*argv, *TINY]) == 0
+    assert seen == [("cbc", 0.0)]
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["optimize_solver"] == {"name": "cbc", "gap": 0.0}
+    base = load_scenario(MINIMAL)
+    axes = parse_grid(["targets.places_per_1000=4.5"])
+    (default,) = expand_grid(base, axes, optimize=True)
+    (same,) = expand_grid(base, axes, optimize=True, solver=SweepSolver())
+    (cbc,) = expand_grid(base, axes, optimize=True, solver=SweepSolver("cbc", 0.0))
+    assert default.id == same.id != cbc.id
 
 
 def test_response_curves_draw_one_panel_per_figure_and_parameter() -> None:

@@ -72,21 +72,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--solver",
-        choices=("cbc", "highs"),
-        default="cbc",
-        help="cbc (bundled, default) or highs (needs highspy)",
+        choices=("highs", "cbc"),
+        default="highs",
+        help="highs (default) or cbc (the CBC bundled with PuLP, flow cover cuts off)",
     )
     parser.add_argument(
         "--time-limit",
         type=positive_float,
         metavar="S",
-        help="solver wall-clock limit, seconds (a stopped solve is 'feasible')",
+        help="solver wall-clock limit, seconds (a stopped solve is 'feasible' and may differ "
+        "from run to run; default none)",
     )
     parser.add_argument(
         "--gap",
         type=relative_gap,
-        default=0.0,
-        help="relative optimality gap at which the solver may stop (default 0)",
+        default=0.001,
+        help="relative optimality gap at which the solver may stop (default 0.001, i.e. 0.1%%; "
+        "0 proves optimality)",
     )
     parser.add_argument(
         "--threads",

@@ -299,6 +299,17 @@ def axis_changes(data: Any, axis: Axis, value: Any) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
+class SweepSolver:
+    """The solver and relative gap of ``--optimize`` (the allocation's defaults:
+    ``tuoyu_sim.allocate.solvers.DEFAULT_SOLVER`` and ``DEFAULT_GAP``, repeated
+    here so that a sweep without ``--optimize`` does not import the solvers; a
+    test holds them equal)."""
+
+    name: str = "highs"
+    gap: float = 0.001
+
+
+@dataclass(frozen=True)
 class Point:
     """One grid point: its parameters, the scenario it simulates, and its stable id."""
 
@@ -311,26 +322,39 @@ class Point:
     id: str
 
 
-def point_id(params: Mapping[str, Any], scenario: Scenario, optimize: bool) -> str:
+def point_id(
+    params: Mapping[str, Any],
+    scenario: Scenario,
+    optimize: bool,
+    solver: SweepSolver | None = None,
+) -> str:
     """A stable hash of a point's parameters and the whole scenario it runs (16 hex digits).
 
     The scenario's content includes seed, replications and days (and the rows
     of its tables and distance matrix), so changing any of them gives new ids;
     the grid index does not enter, so adding a value to an axis keeps the ids
-    of the other points.
+    of the other points. With ``optimize``, a solver or gap other than the
+    defaults gives new ids too.
     """
-    doc = {
+    doc: dict[str, Any] = {
         "format": FORMAT,
         "params": dict(params),
         "optimize": bool(optimize),
         "scenario": scenario.to_dict(),
         "matrix": sorted([a, b, d] for (a, b), d in (scenario.matrix() or {}).items()),
     }
+    if optimize and solver is not None and solver != SweepSolver():
+        doc["solver"] = [solver.name, solver.gap]
     text = json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
-def expand_grid(base: Scenario, axes: Sequence[Axis], optimize: bool = False) -> list[Point]:
+def expand_grid(
+    base: Scenario,
+    axes: Sequence[Axis],
+    optimize: bool = False,
+    solver: SweepSolver | None = None,
+) -> list[Point]:
     """Every point of the grid, each scenario validated, before anything runs.
 
     A problem is named with the ``--set`` key and value that cause it when that
@@ -383,7 +407,7 @@ def expand_grid(base: Scenario, axes: Sequence[Axis], optimize: bool = False) ->
                 params=params,
                 changes=changes,
                 scenario=scenario,
-                id=point_id(params, scenario, optimize),
+                id=point_id(params, scenario, optimize, solver),
             )
         )
     if failures:
@@ -434,6 +458,7 @@ class PointTask:
     params: dict[str, Any]
     scenario: Scenario
     optimize: bool = False
+    solver: SweepSolver = SweepSolver()
 
 
 def headline(summary: Mapping[str, Any]) -> dict[str, Any]:
@@ -494,7 +519,7 @@ def run_point(task: PointTask) -> dict[str, Any]:
     try:
         scenario = task.scenario
         if task.optimize:
-            scenario, record["plan"] = _optimize(scenario)
+            scenario, record["plan"] = _optimize(scenario, task.solver)
         result = simulate(scenario, workers=1)
         summary = summarize(result)
         summary.pop("versions", None)
@@ -509,11 +534,12 @@ def run_point(task: PointTask) -> dict[str, Any]:
     return _plain(record)
 
 
-def _optimize(scenario: Scenario) -> tuple[Scenario, dict[str, Any]]:
-    """Min-cost plan of ``scenario`` (CBC, one thread); the planned scenario and plan figures."""
+def _optimize(scenario: Scenario, solver: SweepSolver) -> tuple[Scenario, dict[str, Any]]:
+    """Min-cost plan of ``scenario`` (one thread); the planned scenario and plan figures."""
     from tuoyu_sim.allocate import OptimizeOptions, SolverSpec, optimize, planned_scenario
 
-    plan = optimize(scenario, OptimizeOptions(objective="min-cost"), SolverSpec(threads=1))
+    spec = SolverSpec(solver.name, gap=solver.gap, threads=1)  # type: ignore[arg-type]
+    plan = optimize(scenario, OptimizeOptions(objective="min-cost"), spec)
     planned = planned_scenario(plan, scenario)
     figures = {
         "plan_status": plan.status,
@@ -748,6 +774,7 @@ def run_sweep(
     results: Callable[[Sequence[PointTask]], Iterable[dict[str, Any]]],
     *,
     optimize: bool = False,
+    solver: SweepSolver = SweepSolver(),
     on_start: Callable[[int, int], None] | None = None,
     on_point: Callable[[dict[str, Any]], None] | None = None,
 ) -> SweepRun:
@@ -762,6 +789,8 @@ def run_sweep(
     results
         A backend: tasks in, records out as they finish (:func:`local_results`
         or :func:`dask_results` with their options bound).
+    optimize, solver
+        Optimize each point first (min-cost), with this solver and gap.
     on_start
         Called with (points already finished, points to run).
     on_point
@@ -782,7 +811,14 @@ def run_sweep(
     write_sweep_csv(out_dir, points, axes, records)
     computed: list[str] = []
     tasks = [
-        PointTask(id=p.id, index=p.index, params=p.params, scenario=p.scenario, optimize=optimize)
+        PointTask(
+            id=p.id,
+            index=p.index,
+            params=p.params,
+            scenario=p.scenario,
+            optimize=optimize,
+            solver=solver,
+        )
         for p in todo
     ]
     stream = iter(results(tasks)) if tasks else iter(())
@@ -818,6 +854,7 @@ def sweep_summary(
     optimize: bool,
     backend: str,
     complete: bool,
+    solver: SweepSolver = SweepSolver(),
 ) -> dict[str, Any]:
     """The ``summary.json`` of ``sweep``."""
     import platform
@@ -836,6 +873,7 @@ def sweep_summary(
         "replications": base.simulation.replications,
         "days": base.simulation.days,
         "optimize": optimize,
+        "optimize_solver": {"name": solver.name, "gap": solver.gap} if optimize else None,
         "backend": backend,
         "grid": [
             {"key": a.key, "path": a.path, "scale": a.scale, "values": list(a.values)} for a in axes

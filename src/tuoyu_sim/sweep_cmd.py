@@ -4,7 +4,8 @@
 
     tuoyu-sim sweep SCENARIO --set KEY=V1,V2,... [--set ...]
                     [--workers W | --dask ADDRESS] [--out DIR]
-                    [--replications N --days D --seed S] [--optimize]
+                    [--replications N --days D --seed S]
+                    [--optimize [--solver highs|cbc] [--gap G]]
 
 Writes ``DIR/points/<id>.json`` as each point finishes, ``DIR/sweep.csv``
 (rewritten at most every 2 s and at the end), ``DIR/summary.json``, ``DIR/scenario.toml``
@@ -20,6 +21,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from tuoyu_sim.argtypes import relative_gap
 from tuoyu_sim.cli import add_simulation_options, console, default_out, progress_bar
 from tuoyu_sim.errors import UserError
 
@@ -59,6 +61,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="optimize each point first (min-cost), then simulate the planned scenario",
     )
+    p.add_argument(
+        "--solver",
+        choices=("highs", "cbc"),
+        default="highs",
+        help="--optimize: highs (default) or cbc (the CBC bundled with PuLP)",
+    )
+    p.add_argument(
+        "--gap",
+        type=relative_gap,
+        default=0.001,
+        help="--optimize: relative optimality gap (default 0.001, i.e. 0.1%%; 0 proves optimality)",
+    )
     p.add_argument("--no-figures", action="store_true", help="skip the PNG figure")
     p.add_argument("--quiet", action="store_true", help="no progress bar or table")
 
@@ -70,6 +84,7 @@ def run(args: argparse.Namespace) -> int:
     from tuoyu_sim.simulate import default_workers
     from tuoyu_sim.sweep import (
         PointTask,
+        SweepSolver,
         dask_client,
         dask_results,
         expand_grid,
@@ -84,7 +99,8 @@ def run(args: argparse.Namespace) -> int:
     if changes:
         base = base.with_changes(changes)
     axes = parse_grid(args.sets)
-    points = expand_grid(base, axes, optimize=args.optimize)
+    args.sweep_solver = SweepSolver(args.solver, args.gap)
+    points = expand_grid(base, axes, optimize=args.optimize, solver=args.sweep_solver)
     if args.optimize:
         _check_allocate()
     out_dir = Path(args.out) if args.out else default_out(args.scenario, "sweep")
@@ -133,7 +149,14 @@ def _run_points(
     write_json(
         out_dir / "summary.json",
         sweep_summary(
-            base, axes, points, None, optimize=args.optimize, backend=backend, complete=False
+            base,
+            axes,
+            points,
+            None,
+            optimize=args.optimize,
+            backend=backend,
+            complete=False,
+            solver=args.sweep_solver,
         ),
     )
     started = time.perf_counter()
@@ -159,6 +182,7 @@ def _run_points(
                 out_dir,
                 results,
                 optimize=args.optimize,
+                solver=args.sweep_solver,
                 on_start=on_start,
                 on_point=on_point,
             )
@@ -180,6 +204,7 @@ def _run_points(
                 optimize=args.optimize,
                 backend=backend,
                 complete=False,
+                solver=args.sweep_solver,
             ),
         )
         err.print(
@@ -188,7 +213,14 @@ def _run_points(
         )
         return 130
     summary = sweep_summary(
-        base, axes, points, run_result, optimize=args.optimize, backend=backend, complete=True
+        base,
+        axes,
+        points,
+        run_result,
+        optimize=args.optimize,
+        backend=backend,
+        complete=True,
+        solver=args.sweep_solver,
     )
     if not args.no_figures:
         _write_figure(out_dir, points, axes, run_result.records)

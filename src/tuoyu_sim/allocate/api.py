@@ -92,9 +92,11 @@ def min_cost_options(scenario: Scenario, opts: OptimizeOptions) -> MinCostOption
 
 
 def _targets_record(
-    inst: Instance, opts: OptimizeOptions, mc: MinCostOptions | None
+    inst: Instance, opts: OptimizeOptions, mc: MinCostOptions | None, spec: SolverSpec
 ) -> dict[str, Any]:
     rec: dict[str, Any] = {
+        # the relative gap asked of the solver; the plan's ``gap`` is the one proven
+        "gap_asked": spec.gap,
         "budget_cny": opts.budget_cny,
         "max_sites": opts.max_sites,
         "max_turn_away": inst.max_turn_away,
@@ -117,7 +119,7 @@ def _targets_record(
 def _no_solution(outcome: SolveOutcome, what: str) -> SolverError:
     return SolverError(
         f"{what}: the solver ({outcome.solver}) found no solution in {outcome.seconds:.1f} s "
-        f"({outcome.message or outcome.status}); raise --time-limit or try --solver highs"
+        f"({outcome.message or outcome.status}); allow more time or try the other solver"
     )
 
 
@@ -158,7 +160,7 @@ def optimize(scenario: Scenario, opts: OptimizeOptions, spec: SolverSpec) -> Pla
         solve_seconds=sol.outcome.seconds,
         build_seconds=build_s,
         objective_value=sol.objective_value,
-        targets=_targets_record(inst, opts, None),
+        targets=_targets_record(inst, opts, None, spec),
         opened=sol.opened,
         added=added,
         walk=walk,
@@ -187,7 +189,7 @@ def _min_cost(inst: Instance, opts: OptimizeOptions, spec: SolverSpec, t0: float
         solve_seconds=sol.outcome.seconds,
         build_seconds=build_s,
         objective_value=sol.outcome.objective,
-        targets=_targets_record(inst, opts, mc),
+        targets=_targets_record(inst, opts, mc, spec),
         opened=opened,
         added=sol.added_places,
         walk=sol.walk_in_places,

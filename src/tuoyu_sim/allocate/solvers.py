@@ -1,8 +1,25 @@
 """Solver objects and honest solve outcomes.
 
 The solver is an object built here and passed to ``solve`` functions, never a
-bare ``prob.solve()``: CBC (bundled with PuLP) by default, HiGHS through
-``highspy`` as an optional extra.
+bare ``prob.solve()``: HiGHS (``highspy``, a core dependency) by default, the
+CBC bundled with PuLP on request.
+
+Default gap
+-----------
+:data:`DEFAULT_GAP` (0.1 %): a plan is proven within 0.1 % of the cheapest
+possible. On a district's budget of some hundred million yuan that is a few
+hundred thousand yuan, less than one site's fixed cost and far below the
+uncertainty of the demand forecast the plan rests on, while proving the last
+0.1 % on a large district can take the solver many times as long (or never end
+within a time limit). A gap of 0 asks for a proof of optimality.
+
+Repeatability
+-------------
+With one thread and no time limit both solvers are deterministic: the same
+model gives the same plan on any machine load. A solve stopped by a wall-clock
+``time_limit_s`` is not; a limit on branch-and-bound nodes
+(``node_limit``) is, which is why the solve by parts limits its inner solves by
+nodes and gaps only (:mod:`.decompose`).
 
 Honest status
 -------------
@@ -50,6 +67,12 @@ Status = Literal["optimal", "feasible", "infeasible", "unbounded", "no_solution"
 PROVEN_GAP = 1e-6
 """A relative gap at most this counts as proven optimal."""
 
+DEFAULT_GAP = 1e-3
+"""Relative gap a solve stops at unless told otherwise (see the module docstring)."""
+
+DEFAULT_SOLVER: SolverName = "highs"
+"""The solver used unless told otherwise."""
+
 CBC_OPTIONS = ("flow off",)
 """Extra CBC command-line options (see the module docstring)."""
 
@@ -61,23 +84,29 @@ class SolverSpec:
     Parameters
     ----------
     name
-        ``"cbc"`` (default) or ``"highs"``.
+        ``"highs"`` (default) or ``"cbc"``.
     time_limit_s
-        Wall-clock limit in seconds (> 0), or None for none.
+        Wall-clock limit in seconds (> 0), or None for none. A solve it stops is
+        not repeatable; the default is none.
     gap
-        Relative optimality gap at which the solver may stop, in [0, 1).
+        Relative optimality gap at which the solver may stop, in [0, 1);
+        default :data:`DEFAULT_GAP`, 0 proves optimality.
     threads
         Solver threads (>= 1).
     gap_abs
         Absolute optimality gap at which the solver may stop (objective units);
         the solve by parts sets it for each part.
+    node_limit
+        Most branch-and-bound nodes (>= 1), or None for none: a limit that,
+        unlike the time limit, stops a solve at the same point on any machine load.
     """
 
-    name: SolverName = "cbc"
+    name: SolverName = DEFAULT_SOLVER
     time_limit_s: float | None = None
-    gap: float = 0.0
+    gap: float = DEFAULT_GAP
     threads: int = 1
     gap_abs: float | None = None
+    node_limit: int | None = None
 
     def __post_init__(self) -> None:
         if self.name not in ("cbc", "highs"):
@@ -90,6 +119,8 @@ class SolverSpec:
             raise UserError(f"--gap {self.gap}: a relative gap in [0, 1)")
         if self.threads < 1:
             raise UserError(f"--threads {self.threads}: a whole number >= 1")
+        if self.node_limit is not None and self.node_limit < 1:
+            raise UserError(f"node limit {self.node_limit}: a whole number >= 1")
 
 
 @dataclass(frozen=True)
@@ -103,6 +134,9 @@ class SolveOutcome:
     gap: float | None
     seconds: float
     message: str = ""
+    work: float = 0.0
+    """Simplex iterations plus branch-and-bound nodes: the solve's effort, the same
+    on any machine load (unlike ``seconds``)."""
 
     @property
     def has_solution(self) -> bool:
@@ -145,6 +179,7 @@ def make_solver(
             gapRel=spec.gap,
             gapAbs=spec.gap_abs,
             threads=spec.threads if threads else None,
+            **({} if spec.node_limit is None else {"mip_max_nodes": spec.node_limit}),
         )
         solver.warm = warm_start
         return solver
@@ -155,6 +190,7 @@ def make_solver(
         "gapAbs": spec.gap_abs,
         "threads": spec.threads,
         "options": list(CBC_OPTIONS),
+        "maxNodes": spec.node_limit,
     }
     if log_path is not None:
         kwargs["logPath"] = log_path
@@ -165,9 +201,24 @@ def make_solver(
 
 class _WarmHiGHS(pulp.HiGHS):
     """PuLP's HiGHS interface, handing the variables' initial values to HiGHS as a
-    starting solution (PuLP's own HiGHS interface ignores them)."""
+    starting solution (PuLP's own HiGHS interface ignores them), and reading a
+    solve stopped by the node limit (PuLP 3.3 knows no ``kSolutionLimit``, the
+    status HiGHS gives it, and raises ``KeyError`` after loading the values)."""
 
     warm = False
+
+    def findSolutionValues(self, lp: pulp.LpProblem) -> tuple[int, int]:
+        try:
+            return super().findSolutionValues(lp)
+        except KeyError:
+            import highspy
+
+            h = lp.solverModel
+            if h.getModelStatus() != highspy.HighsModelStatus.kSolutionLimit:
+                raise
+            if h.getInfo().primal_solution_status == 2:  # kSolutionStatusFeasible
+                return pulp.LpStatusOptimal, pulp.LpSolutionIntegerFeasible
+            return pulp.LpStatusNotSolved, pulp.LpSolutionNoSolutionFound
 
     def callSolver(self, lp: pulp.LpProblem) -> None:
         if self.warm:
@@ -193,6 +244,8 @@ def _parse_cbc_log(text: str) -> dict[str, Any]:
         ("bound", "Lower bound:"),
         ("bound", "Upper bound:"),
         ("gap", "Gap:"),
+        ("nodes", "Enumerated nodes:"),
+        ("iterations", "Total iterations:"),
     ):
         m = re.search(rf"^{re.escape(label)}\s+{_CBC_NUM}", text, re.MULTILINE)
         if m:
@@ -239,14 +292,16 @@ def _solve_cbc(prob: pulp.LpProblem, spec: SolverSpec, warm_start: bool) -> Solv
         with contextlib.suppress(OSError):
             os.unlink(log_path)
     result = str(log.get("result", ""))
+    work = float(log.get("nodes", 0.0)) + float(log.get("iterations", 0.0))
     sol = prob.sol_status
-    if prob.status == pulp.LpStatusInfeasible or sol == pulp.LpSolutionInfeasible:
-        return SolveOutcome("infeasible", "cbc", None, None, None, seconds, result)
+    stopped = result.startswith("Stopped")  # a limit, not a proof of anything
+    if not stopped and (prob.status == pulp.LpStatusInfeasible or sol == pulp.LpSolutionInfeasible):
+        return SolveOutcome("infeasible", "cbc", None, None, None, seconds, result, work)
     if prob.status == pulp.LpStatusUnbounded:
-        return SolveOutcome("unbounded", "cbc", None, None, None, seconds, result)
+        return SolveOutcome("unbounded", "cbc", None, None, None, seconds, result, work)
     if sol not in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
         return SolveOutcome(
-            "no_solution", "cbc", None, None, None, seconds, result or "no solution found"
+            "no_solution", "cbc", None, None, None, seconds, result or "no solution found", work
         )
     objective = pulp.value(prob.objective)
     obj = float(objective) if objective is not None else 0.0
@@ -273,7 +328,7 @@ def _solve_cbc(prob: pulp.LpProblem, spec: SolverSpec, warm_start: bool) -> Solv
     else:
         status = "feasible"
     return SolveOutcome(
-        status, "cbc", obj, None if bound is None else float(bound), gap, seconds, result
+        status, "cbc", obj, None if bound is None else float(bound), gap, seconds, result, work
     )
 
 
@@ -334,14 +389,22 @@ def _solve_highs(prob: pulp.LpProblem, spec: SolverSpec, warm_start: bool) -> So
     model_status = h.getModelStatus()
     info = h.getInfo()
     status_text = h.modelStatusToString(model_status)
+    work = float(info.simplex_iteration_count) + float(max(0, info.mip_node_count))
     ms = highspy.HighsModelStatus
     if model_status in (ms.kInfeasible, ms.kUnboundedOrInfeasible):
-        return SolveOutcome("infeasible", "highs", None, None, None, seconds, status_text)
+        return SolveOutcome("infeasible", "highs", None, None, None, seconds, status_text, work)
     if model_status == ms.kUnbounded:
-        return SolveOutcome("unbounded", "highs", None, None, None, seconds, status_text)
+        return SolveOutcome("unbounded", "highs", None, None, None, seconds, status_text, work)
     if info.primal_solution_status != 2:  # kSolutionStatusFeasible
         return SolveOutcome(
-            "no_solution", "highs", None, None, None, seconds, status_text or "no solution found"
+            "no_solution",
+            "highs",
+            None,
+            None,
+            None,
+            seconds,
+            status_text or "no solution found",
+            work,
         )
     objective = pulp.value(prob.objective)
     obj = float(objective) if objective is not None else 0.0
@@ -356,4 +419,4 @@ def _solve_highs(prob: pulp.LpProblem, spec: SolverSpec, warm_start: bool) -> So
     bound = sense * float(info.mip_dual_bound) + constant if prob.isMIP() else obj
     gap = rel_gap(obj, bound) if math.isfinite(bound) else float("inf")
     status: Status = "optimal" if model_status == ms.kOptimal and gap <= PROVEN_GAP else "feasible"
-    return SolveOutcome(status, "highs", obj, bound, gap, seconds, status_text)
+    return SolveOutcome(status, "highs", obj, bound, gap, seconds, status_text, work)
