@@ -29,8 +29,8 @@ known solutions (columns) of each part; its duals give :math:`(\lambda, \mu)`;
 each part is priced by its own small MILP, and a solution with negative reduced
 cost becomes a new column. The duals of the whole model's LP relaxation lie
 below those of the integer model (a fractional site carries load more cheaply),
-so a line search along their ray first prices every part with a short time cap
-at a few points (:func:`_line_search`), steps out until the parts' plans give
+so a line search along their ray first prices every part loosely (a node
+limit) at a few points (:func:`_line_search`), steps out until the parts' plans give
 more than is needed, and goes to where the upper estimate of the bound from the
 plans known peaks inside the bracket; the first full round prices there. Later
 rounds stay in a box around the duals of the best bound so far (box step),
@@ -41,10 +41,11 @@ between them (valid: the part's Lagrangian function is concave in
 round share a slack (yuan) that starts loose and shrinks to a quarter of the gap
 asked for (or to what the integer master's plan leaves of it): each part claims
 its share (by pairs) of what is left when its pricing starts and hands back what
-it did not use, and the parts that took longest last round are priced last, so
-the hard ones get what the quick ones left (a part that was quick in the last
-full round is asked for only a quarter of its claim). With ``threads`` > 1 the
-parts are priced on that many threads (the solvers run outside Python's lock).
+it did not use, and the parts that took the most effort last round (simplex
+iterations and nodes) are priced last, so the hard ones get what the quick ones
+left (a part that was quick in the last full round is asked for only a quarter
+of its claim). With ``threads`` > 1 the parts are priced on that many threads
+(the solvers run outside Python's lock) and keep their first claims.
 The generation stops when the master LP is within half the gap of the best
 bound, when the integer master is within the gap (the parts the master LP splits
 first get their plans at the split, as below), or when nothing new prices out at
@@ -66,6 +67,14 @@ each part.
 (few parts, so a relatively large duality gap), the whole model is solved from
 the parts' plan for the time left, and the better plan and the better bound are
 kept. The outcome is ``optimal`` only when the bound proves it.
+
+**Repeatability.** No step reads the clock to decide anything: the parts are
+limited by gaps and node counts, ordered by their solvers' effort, and the
+slack they share does not depend on which thread finishes first. The same
+instance, options, solver and gap give the same plan on any machine load
+(``tests/test_allocate_repeatable.py``). Only the caller's ``time_limit_s``
+is a clock, the outer bound of the whole solve; a solve it does not stop is the
+same as one without it.
 """
 
 from __future__ import annotations
@@ -201,6 +210,9 @@ class _Pricer:
     """Most demand the part can serve (the slope bound of its Lagrangian function)."""
     bounds: dict[tuple[float, float], float] = dataclasses.field(default_factory=dict)
     """Proven bound of the pricing problem at each ``(lam, mu)`` priced."""
+    work: float = 0.0
+    """Effort of the last pricing (:attr:`.SolveOutcome.work`: simplex iterations and
+    nodes, the same on any machine load, unlike seconds)."""
 
     def known(self, lam: float, mu: float) -> tuple[float, float]:
         """Without solving: a lower bound at ``(lam, mu)`` and the best known plan's
@@ -246,6 +258,7 @@ class _Pricer:
             started = set_warm_start(m, as_start(best.solution))
         sol = solve_min_cost(m, spec, warm_start=False, started=started)
         o = sol.outcome
+        self.work = o.work
         if not o.has_solution or o.bound is None:
             return None, -math.inf  # no bound claimed, even when "infeasible"
         return _column(m.inst, sol), float(o.bound)
@@ -320,9 +333,14 @@ def _master_lp(
 
 
 def _master_ip(
-    pricers: list[_Pricer], need_served: float, need_places: float, time_limit: float | None
+    pricers: list[_Pricer],
+    need_served: float,
+    need_places: float,
+    time_limit: float | None,
+    node_limit: int | None = None,
 ) -> tuple[float, list[int]] | None:
-    """One column per part, binary; the cheapest combination meeting both targets."""
+    """One column per part, binary; the cheapest combination meeting both targets
+    (within ``node_limit`` nodes; ``time_limit``: the caller's outer bound only)."""
     cols = [(k, i, c) for k, p in enumerate(pricers) for i, c in enumerate(p.columns)]
     n_k = len(pricers)
     cost = np.array([c.cost for _k, _i, c in cols])
@@ -340,7 +358,8 @@ def _master_ip(
             integrality=np.ones(len(cols)),
             bounds=Bounds(0, 1),
             options={"mip_rel_gap": 1e-9}
-            | ({} if time_limit is None else {"time_limit": max(1.0, time_limit)}),
+            | ({} if time_limit is None else {"time_limit": max(1.0, time_limit)})
+            | ({} if node_limit is None else {"node_limit": node_limit}),
         )
     if res.x is None:
         return None
@@ -352,8 +371,19 @@ def _master_ip(
 
 
 def use_parts(inst: Instance, options: MinCostOptions) -> bool:
-    """Whether :func:`solve_model` solves by parts: the cost objective, no budget
-    (a budget couples the parts' costs), and at least two parts with communities."""
+    """Whether :func:`solve_model` solves by parts (the one place this is chosen):
+    the cost objective, no budget (a budget couples the parts' costs), and at
+    least two parts with communities.
+
+    Measured (HiGHS, gap 0.1%, one thread; ``docs/allocation.md``, "Which path"):
+    by parts wins by far where the whole model does not close its gap (a
+    clustered 200 x 50 district with coverage 1.0: 11.8 s against more than
+    120 s; 1,000 x 200 clustered: 10-67 s against not proven in 300 s) and loses
+    by seconds where the whole model is quick (Yanzhou, 85 parts: 15.8-23.0 s
+    against 6.8-14.6 s). No rule by size separates the two on the few districts
+    measured (both kinds occur at 200 x 50), so any district that falls apart is
+    solved by parts: its losses are seconds, its wins minutes.
+    """
     if not options.decompose or options.objective != "cost" or options.budget_cny is not None:
         return False
     if options.cover_every_community and np.unique(inst.pairs.rows).size < inst.n_communities:
@@ -367,17 +397,19 @@ def solve_model(inst: Instance, options: MinCostOptions, spec: SolverSpec) -> Mi
     When the parts' plans cannot be combined to meet the targets, the whole
     model is solved, so that an infeasible verdict is always the solver's proof.
     """
+    # The whole model, alone or closing after the parts, goes without the envelope
+    # rows: they only slow each node there (Yanzhou: 54 s against 224 s under CBC,
+    # 8 s against 15 s under HiGHS when closing; 6.8-14.6 s against 29.0-62.6 s
+    # alone under HiGHS; a uniform 200 x 50 district: 0.23% against 0.49% after 60 s).
+    whole_options = dataclasses.replace(options, envelope=False)
     if not use_parts(inst, options):
-        return solve_min_cost(build_min_cost(inst, options), spec)
+        return solve_min_cost(build_min_cost(inst, whole_options), spec)
     t0 = time.perf_counter()
     try:
         sol = solve_decomposed(inst, options, spec)
     except SolverError:
         sol = None  # the master LP failed: the whole model decides
-    # The closing step branches on the whole model from a plan near the optimum
-    # and a bound near it: there the envelope rows only slow each node (the
-    # Yanzhou scenario: 54 s against 224 s under CBC, 8 s against 15 s under HiGHS).
-    model = build_min_cost(inst, dataclasses.replace(options, envelope=False))
+    model = build_min_cost(inst, whole_options)
     left = None if spec.time_limit_s is None else spec.time_limit_s - (time.perf_counter() - t0)
     whole_spec = dataclasses.replace(spec, time_limit_s=None if left is None else max(1.0, left))
     # rows within 1e-6 of their scale: the integer master's own feasibility tolerance
@@ -437,13 +469,14 @@ def solve_decomposed(inst: Instance, options: MinCostOptions, spec: SolverSpec) 
     target = max(spec.gap, PROVEN_GAP)
     n_pairs = np.array([max(1, p.part.pairs.size) for p in pricers], dtype=float)
     weight = n_pairs / n_pairs.sum()
-    took = np.zeros(len(pricers))  # seconds of each part's last pricing
+    # effort (simplex iterations and nodes) of each part's last pricing: what
+    # orders the parts and shares the slack, the same on any machine load
+    took = np.zeros(len(pricers))
 
     def sub_spec(gap_abs: float) -> SolverSpec:
-        # A part may stop within ``gap_abs`` (yuan) of its optimum. No part may
-        # take more than a quarter of the time left: a hard part then returns its
-        # proven bound and best plan, and the others still get priced.
-        left = None if deadline is None else max(1.0, 0.25 * (deadline - time.perf_counter()))
+        # A part may stop within ``gap_abs`` (yuan) of its optimum. The only
+        # clock is the caller's time limit, the outer bound of the whole solve.
+        left = None if deadline is None else max(1.0, deadline - time.perf_counter())
         return SolverSpec(
             spec.name,
             time_limit_s=left,
@@ -509,7 +542,7 @@ def solve_decomposed(inst: Instance, options: MinCostOptions, spec: SolverSpec) 
     iterations = 0
     tighten = False
     incumbent: float | None = None  # cost of the best integer master plan so far
-    first = _lp_duals(inst, options, spec)
+    first = _lp_duals(inst, options, spec, deadline)
     centre: tuple[float, float] | None = None  # the duals of the best bound so far
     searched = False
     if first is not None and (first[0] > 0 or first[1] > 0):
@@ -575,7 +608,9 @@ def solve_decomposed(inst: Instance, options: MinCostOptions, spec: SolverSpec) 
                 todo.append(k)
         # the quick parts first: the slack they do not use goes to the hard ones
         todo.sort(key=lambda k: took[k])
-        budget = _Budget(slack - spent, float(weight[todo].sum()) if todo else 0.0)
+        budget = _Budget(
+            slack - spent, float(weight[todo].sum()) if todo else 0.0, spec.threads == 1
+        )
 
         def price(
             k: int,
@@ -587,7 +622,6 @@ def solve_decomposed(inst: Instance, options: MinCostOptions, spec: SolverSpec) 
         ) -> Priced:
             if deadline is not None and time.perf_counter() > deadline:
                 return None  # this round's bound would miss parts
-            t = time.perf_counter()
             claimed = budget.claim(float(weight[k]))
             p = pricers[k]
             # a part that was quick in the last full round is asked for a quarter
@@ -596,7 +630,7 @@ def solve_decomposed(inst: Instance, options: MinCostOptions, spec: SolverSpec) 
             # little about a tight pricing
             ask = claimed if took[k] >= 0.5 * slowest or searched_last else 0.25 * claimed
             col, bound = p.price(lam, mu, sub_spec(ask))
-            took[k] = time.perf_counter() - t
+            took[k] = p.work
             used = claimed
             if col is not None and math.isfinite(bound):
                 best = min(c.cost - lam * c.served - mu * c.places for c in [col, *p.columns])
@@ -636,7 +670,8 @@ def solve_decomposed(inst: Instance, options: MinCostOptions, spec: SolverSpec) 
             # near the end the integer master may already be within the gap,
             # once the parts the master LP splits have their plans at the split
             add_levels()
-            ip = _master_ip(pricers, need_served, need_places, 5.0)
+            left = None if deadline is None else max(1.0, deadline - time.perf_counter())
+            ip = _master_ip(pricers, need_served, need_places, left, MASTER_IP_NODES)
             if ip is not None and rel_gap(ip[0], best_lb) <= target:
                 break
             if ip is not None:
@@ -692,16 +727,25 @@ Priced = tuple["Column | None", float] | None
 
 class _Budget:
     """The slack (yuan) the parts priced in one round share. Each part claims its
-    weight's share of what is left when it starts and gives back what it did not
-    use when it ends; the claims and the shortfalls never add up to more than the
-    total, and the hard parts, priced last, get what the quick ones left."""
+    weight's share of what is left when it starts and, priced one after another
+    (``hand_back``), gives back what it did not use when it ends; the claims and
+    the shortfalls never add up to more than the total, and the hard parts,
+    priced last, get what the quick ones left. Priced on several threads, the
+    parts keep their first claims (each its weight's share of the total,
+    whatever order the threads run in), so the plan does not depend on which
+    thread finishes first."""
 
-    def __init__(self, total: float, weight: float) -> None:
+    def __init__(self, total: float, weight: float, hand_back: bool = True) -> None:
         self.left = max(0.0, total)
         self.weight = weight
+        self.hand_back = hand_back
+        self.fixed = (self.left, weight)
         self.lock = threading.Lock()
 
     def claim(self, weight: float) -> float:
+        if not self.hand_back:  # the same figure whatever the order of the claims
+            total, of = self.fixed
+            return total if of <= weight else total * weight / of
         with self.lock:
             share = self.left if self.weight <= weight else self.left * weight / self.weight
             self.left -= share
@@ -709,6 +753,8 @@ class _Budget:
             return share
 
     def settle(self, claimed: float, used: float) -> None:
+        if not self.hand_back:
+            return
         with self.lock:
             self.left += max(0.0, claimed - used)
 
@@ -724,9 +770,11 @@ def _each(fn: Callable[[Any], T], jobs: Iterable[Any], workers: int) -> list[T]:
         return list(pool.map(fn, jobs))
 
 
-SEARCH_CAP_S = {"highs": 0.25, "cbc": 1.0}
-"""Seconds each part may take at a point of the line search (CBC, a process of
-its own, needs longer to find its first plans)."""
+SEARCH_NODES = 100
+"""Branch-and-bound nodes each part may take at a point of the line search (a
+node limit, not a time cap: the same point on any machine load)."""
+MASTER_IP_NODES = 1000
+"""Nodes of the integer master tried before the generation ends."""
 SEARCH_GAP = 1e-2
 """Relative gap of each part's pricing in the line search."""
 SEARCH_POINTS = 4
@@ -748,8 +796,8 @@ def _line_search(
     :math:`L(t\,b)` is concave in :math:`t`, and so is its upper estimate
     :math:`U(t\,b)` from the plans known (each part at its best known plan);
     the slope of :math:`U` is :math:`b \cdot (\text{need} - \text{what those
-    plans give})`. Each point prices every part for at most
-    :data:`SEARCH_CAP_S` seconds (near-optimal plans, which become columns, and
+    plans give})`. Each point prices every part within at most
+    :data:`SEARCH_NODES` nodes (near-optimal plans, which become columns, and
     the solver's proven bounds, which are valid). From :math:`t = 1` the search
     steps out by 6%, doubling, until the slope changes sign; inside the bracket
     it goes to where :math:`U` peaks, until the bracket is 4% wide, the plans
@@ -781,9 +829,10 @@ def _line_search(
         left = None if deadline is None else max(1.0, deadline - time.perf_counter())
         capped = SolverSpec(
             spec.name,
-            time_limit_s=min(SEARCH_CAP_S[spec.name], left or math.inf),
+            time_limit_s=left,
             gap=SEARCH_GAP,
             threads=spec.threads,
+            node_limit=SEARCH_NODES,
         )
 
         def price(k: int, lam: float = lam, mu: float = mu, spec: SolverSpec = capped) -> Priced:
@@ -792,9 +841,8 @@ def _line_search(
                 # the points priced already bound it (a part serving all it can
                 # keeps its plan as the duals rise): nothing to learn here
                 return None, known
-            clock = time.perf_counter()
             out = pricers[k].price(lam, mu, spec)
-            took[k] = time.perf_counter() - clock
+            took[k] = pricers[k].work
             return out
 
         lb, complete = lam * need_served + mu * need_places, True
@@ -844,12 +892,14 @@ def _same(a: Column, b: Column) -> bool:
 
 
 def _lp_duals(
-    inst: Instance, options: MinCostOptions, spec: SolverSpec
+    inst: Instance, options: MinCostOptions, spec: SolverSpec, deadline: float | None
 ) -> tuple[float, float] | None:
     """Duals of the coverage and places-per-1,000 rows in the whole model's LP
-    relaxation (None if it is not solved to optimality)."""
+    relaxation (None if it is not solved to optimality within the caller's
+    ``deadline``, the only clock)."""
     model = build_min_cost(inst, options)
-    solver = make_solver(SolverSpec(spec.name, time_limit_s=60.0), threads=False)
+    left = None if deadline is None else max(1.0, deadline - time.perf_counter())
+    solver = make_solver(SolverSpec(spec.name, time_limit_s=left), threads=False)
     solver.mip = False
     try:
         with quiet_stdout():
