@@ -48,12 +48,18 @@ class CentreSpec:
     """(start, end, caregivers) of direct caregivers, in minutes after midnight."""
     redirect: tuple[bool, ...]
     """Per care type: whether a walk-in turned away here may be redirected."""
+    pool_of: tuple[int, ...] = ()
+    """Per care type: the care type whose reserved pool it uses (itself, or the
+    first walk-in type of a pool several share); empty: each its own."""
+
+    def owner(self, k: int) -> int:
+        return self.pool_of[k] if self.pool_of else k
 
     @property
     def shared_places(self) -> list[int]:
         shared = list(self.places)
-        for pool in self.reserved:
-            if pool is not None:
+        for k, pool in enumerate(self.reserved):
+            if pool is not None and self.owner(k) == k:
                 for c, n in enumerate(pool):
                     shared[c] -= n
         return shared
@@ -96,7 +102,10 @@ class Centre:
         "redirected_in",
         "redirected_out",
         "redirector",
+        "refused_staff",
+        "refused_staff_at",
         "schedule",
+        "short_staff",
         "spec",
         "turned_away",
     )
@@ -115,9 +124,16 @@ class Centre:
         self.ratios = list(spec.ratios)
         self.present = [0] * len(spec.places)
         self.free_shared = spec.shared_places
-        self.free_res: list[list[int] | None] = [
-            list(p) if p is not None else None for p in spec.reserved
-        ]
+        # care types that share a pool hold the same list
+        self.free_res: list[list[int] | None] = []
+        for k, p in enumerate(spec.reserved):
+            own = spec.owner(k)
+            if p is None:
+                self.free_res.append(None)
+            elif own == k:
+                self.free_res.append(list(p))
+            else:
+                self.free_res.append(self.free_res[own])
         self.needed = 0
         self.on_shift = 0
         self.breach_since = -1.0
@@ -128,6 +144,12 @@ class Centre:
         self.redirected_out = [0] * n_types
         self.redirected_in = [0] * n_types
         self.turned_away = [0] * n_types
+        self.refused_staff = [0] * n_types
+        """Walk-ins refused although a place was free: too few caregivers."""
+        self.refused_staff_at: list[float] = []
+        """When each of those walk-ins came (minutes after midnight)."""
+        self.short_staff = False
+        """Why the last :meth:`try_admit` refused: caregivers (True) or places."""
         self.log_times: list[float] = []
         self.log_changes: list[int] = []
         self.redirector = redirector
@@ -226,22 +248,39 @@ class Centre:
 
     # -- walk-ins --------------------------------------------------------------
 
-    def _fewest_on_shift(self, now: float, until: float) -> int:
-        """The fewest caregivers on shift between ``now`` and ``until``."""
-        fewest = self.on_shift
+    def _covered_until(self, now: float, until: float, age: int) -> bool:
+        """Whether the caregivers on shift still meet the ratios, with one more child
+        of class ``age`` present until ``until``, at every shift change before then.
+
+        At a change at time t the children present are those here now whose
+        departure (known: ``due``) comes after t, plus the newcomer.
+        """
+        ratios = self.ratios
         for t, level in self.schedule:
             if t >= until:
                 break
-            if t > now and level < fewest:
-                fewest = level
-        return fewest
+            if t <= now:
+                continue
+            left = list(self.present)
+            for d, _k, a, _pool in self.due:
+                if d <= t:
+                    left[a] -= 1
+            left[age] += 1
+            need = 0
+            for c, n in enumerate(left):
+                if n > 0:
+                    need += -(-n // ratios[c])
+            if need > level:
+                return False
+        return True
 
     def try_admit(self, k: int, age: int, stay: float) -> bool:
         """Admit a walk-in of care type ``k`` if a place and caregivers allow.
 
         The caregivers on shift must meet the ratios with this child added, now
-        and until the child is collected (parents book a drop-in or hourly block,
-        so the centre knows when a shift change would leave it short).
+        and at every shift change until the child is collected (parents book a
+        drop-in or hourly block, and the centre knows when the children already
+        there leave, so it knows whether a shift change would leave it short).
         """
         now = self.env._now
         due = self.due
@@ -253,15 +292,18 @@ class Centre:
         elif self.free_shared[age] > 0:
             pool = -1
         else:
+            self.short_staff = False
             return False
         p = self.present[age]
         add = 1 if p % self.ratios[age] == 0 else 0
         if self.needed + add > self.on_shift:
+            self.short_staff = True
             return False
         left = self.close - now
         if stay > left:
             stay = left
-        if now < self.last_drop and self.needed + add > self._fewest_on_shift(now, now + stay):
+        if now < self.last_drop and not self._covered_until(now, now + stay, age):
+            self.short_staff = True
             return False
         if pool < 0:
             self.free_shared[age] -= 1
@@ -286,6 +328,9 @@ class Centre:
 
     def refused(self, k: int, age: int, stay: float) -> None:
         """A walk-in found no room here: redirected if allowed and possible, else turned away."""
+        if self.short_staff:
+            self.refused_staff[k] += 1
+            self.refused_staff_at.append(self.env._now)
         if (
             self.redirector is not None
             and self.spec.redirect[k]

@@ -35,6 +35,10 @@ class StayDistribution:
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError
 
+    def survival(self, minutes: np.ndarray) -> np.ndarray:  # pragma: no cover
+        """P(stay > minutes), elementwise."""
+        raise NotImplementedError
+
 
 @dataclass(frozen=True)
 class Exponential(StayDistribution):
@@ -46,6 +50,9 @@ class Exponential(StayDistribution):
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         return rng.exponential(self.mean_minutes, n)
+
+    def survival(self, minutes: np.ndarray) -> np.ndarray:
+        return np.exp(-np.maximum(np.asarray(minutes, dtype=float), 0.0) / self.mean_minutes)
 
 
 @dataclass(frozen=True)
@@ -63,6 +70,12 @@ class Lognormal(StayDistribution):
         s2 = math.log1p((self.sd_minutes / self.mean_minutes) ** 2)
         mu = math.log(self.mean_minutes) - s2 / 2.0
         return rng.lognormal(mu, math.sqrt(s2), n)
+
+    def survival(self, minutes: np.ndarray) -> np.ndarray:
+        s2 = math.log1p((self.sd_minutes / self.mean_minutes) ** 2)
+        mu = math.log(self.mean_minutes) - s2 / 2.0
+        x = np.maximum(np.asarray(minutes, dtype=float), 1e-12)
+        return np.asarray(special.ndtr(-(np.log(x) - mu) / math.sqrt(s2)))
 
 
 @dataclass(frozen=True)
@@ -109,6 +122,16 @@ class TruncatedNormal(StayDistribution):
             z = special.ndtri(pa + u * (pb - pa))
         return self.mu_minutes + self.sd_minutes * np.clip(z, a, b)
 
+    def survival(self, minutes: np.ndarray) -> np.ndarray:
+        x = np.asarray(minutes, dtype=float)
+        if self.sd_minutes == 0:
+            return (x < self.mean_minutes).astype(float)
+        a = (self.lo_minutes - self.mu_minutes) / self.sd_minutes
+        b = (self.hi_minutes - self.mu_minutes) / self.sd_minutes
+        z = np.clip((x - self.mu_minutes) / self.sd_minutes, a, b)
+        pa, pb = special.ndtr(a), special.ndtr(b)
+        return np.asarray(np.clip((pb - special.ndtr(z)) / (pb - pa), 0.0, 1.0))
+
 
 @dataclass(frozen=True)
 class Uniform(StayDistribution):
@@ -126,6 +149,13 @@ class Uniform(StayDistribution):
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         return rng.uniform(self.lo_minutes, self.hi_minutes, n)
 
+    def survival(self, minutes: np.ndarray) -> np.ndarray:
+        x = np.asarray(minutes, dtype=float)
+        width = self.hi_minutes - self.lo_minutes
+        if width <= 0:
+            return (x < self.lo_minutes).astype(float)
+        return np.asarray(np.clip((self.hi_minutes - x) / width, 0.0, 1.0))
+
 
 @dataclass(frozen=True)
 class Fixed(StayDistribution):
@@ -137,6 +167,9 @@ class Fixed(StayDistribution):
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         return np.full(n, self.mean_minutes)
+
+    def survival(self, minutes: np.ndarray) -> np.ndarray:
+        return (np.asarray(minutes, dtype=float) < self.mean_minutes).astype(float)
 
 
 def stay_distribution(stay: Stay) -> StayDistribution:

@@ -87,7 +87,7 @@ class Figures:
         self.days = sc.simulation.days
         self.open_min = sc.simulation.open_minutes
         self.places = np.array([sum(s.places) for s in model.specs], dtype=float)
-        self.counts = np.stack([r.counts for r in reps])  # (R, F, K, 5)
+        self.counts = np.stack([r.counts for r in reps])  # (R, F, K, 6)
         self.occ = np.stack([r.occupancy_min for r in reps])  # (R, F, K)
         self.breach_days = np.stack([r.breach_days for r in reps])  # (R, F)
         self.breach_min = np.stack([r.breach_min for r in reps])
@@ -105,12 +105,12 @@ class Figures:
             if total_places
             else np.full(len(reps), np.nan)
         )
-        district_walk = self.counts[:, :, walk, :].sum(axis=1)  # (R, Kw, 5)
+        district_walk = self.counts[:, :, walk, :].sum(axis=1)  # (R, Kw, 6)
         self.district_turn_away = _ratio(
             district_walk[..., 3].sum(axis=1).astype(float),
             district_walk[..., 0].sum(axis=1).astype(float),
         )
-        self.type_counts = self.counts.sum(axis=1)  # (R, K, 5)
+        self.type_counts = self.counts.sum(axis=1)  # (R, K, 6)
         self.type_turn_away = _ratio(
             self.type_counts[..., 3].astype(float), self.type_counts[..., 0].astype(float)
         )
@@ -148,7 +148,7 @@ def summarize(result: SimulationResult, extra: dict[str, Any] | None = None) -> 
     fig = Figures(result)
     types = plan.care_types
     health = facility_health(result)
-    totals = fig.counts.sum(axis=0)  # (F, K, 5)
+    totals = fig.counts.sum(axis=0)  # (F, K, 6)
     enrolled = np.array([fd.enrolled.sum() for fd in plan.facilities])
     care_types: dict[str, Any] = {}
     for k, t in enumerate(types):
@@ -184,6 +184,7 @@ def summarize(result: SimulationResult, extra: dict[str, Any] | None = None) -> 
                 "walk_in_turned_away": int(totals[j, walk, 3].sum()),
                 "walk_in_redirected": int(totals[j, walk, 2].sum()),
                 "redirected_in": int(totals[j, :, 4].sum()),
+                "walk_in_refused_for_staff": int(totals[j, walk, 5].sum()),
                 "caregivers": f.staff.direct,
                 "staff": f.staff.model_dump(),
                 "health_required": health[j]["required"],
@@ -304,6 +305,7 @@ def tables(result: SimulationResult, summary: dict[str, Any]) -> dict[str, list[
                 )
     curve_rows = curve_table(result)
     breach = np.mean([r.breach_by_hour for r in result.replications], axis=0) / sc.simulation.days
+    refused = np.mean([r.refused_by_hour for r in result.replications], axis=0) / sc.simulation.days
     short_q = caregivers_short(result, level=1.0 - sc.targets.max_breach_day_share / 2.0)
     hours = result.model.hour_edges
     breach_rows = [
@@ -313,6 +315,7 @@ def tables(result: SimulationResult, summary: dict[str, Any]) -> dict[str, list[
             "hour": format_clock(hours[h]),
             "breach_minutes_per_day": float(breach[j, h]),
             "caregivers_short": int(short_q[j, h]),
+            "walk_ins_refused_for_staff_per_day": float(refused[j, h]),
         }
         for j, f in enumerate(sc.facilities)
         for h in range(hours.size - 1)

@@ -1,23 +1,28 @@
 """The optimize–simulate loop: a plan that holds when simulated.
 
-The allocation model sizes places with steady-state formulas; the day model
-shows what a real day does with them (start-of-day ramps, shift gaps, absent
-caregivers, walk-ins that cluster). :func:`run_plan` closes the loop:
+The allocation model and the simulation staff a facility by one rule
+(:mod:`tuoyu_sim.staffing`) and size walk-in places by one loss-system sizing
+(:mod:`tuoyu_sim.allocate.walkin`), so the optimizer's plan is close to what
+the simulation needs. :func:`run_plan` closes the gap that is left:
 
-1. optimize (``min-cost``) the current scenario and apply the plan;
-2. simulate the planned scenario with a fresh seed;
-3. find facilities that miss a service level — walk-in turn-away above
-   ``targets.max_turn_away``, a waitlist above ``targets.max_waitlist`` while the
-   district enrols less than ``targets.coverage_share`` of the demand within
-   reach, ratio breaches on a larger share of days than
-   ``targets.max_breach_day_share``;
-4. re-size them (:func:`resize`): walk-in places from Erlang B on the load the
-   simulation saw, places for the waitlist, one more caregiver on the shift with
-   the most breach minutes — within the floor area — and go back to 1;
-5. stop when a plan meets every level in two simulations in a row (each with
-   fresh seeds), or after ``max_iterations``.
+1. optimize (``min-cost``) once and apply the plan;
+2. simulate the planned network with a fresh seed and judge every facility by
+   the stopping rule of :mod:`tuoyu_sim.stopping` (a one-sided test per
+   facility and service level, Holm's procedure across them, more replications
+   where a facility is undecided);
+3. re-size each facility found short **by cause**, in one step
+   (:func:`resize`): walk-ins refused for want of a place get the places the
+   load they met needs (the loss-system sizing, calibrated to the turn-away the
+   simulation saw, redirected children counted); walk-ins refused for want of a
+   caregiver, and ratio breaches, get caregivers on the shift that was short
+   (breaches: from the distribution of the shortfall by hour); a waitlist gets
+   enrolled places; every facility whose places change is rostered again by the
+   staffing rule. A facility that cannot grow (floor area, ``max_places``) is
+   said once and left;
+4. when a pass finds nothing short, the same plan is simulated once more with a
+   fresh seed (the confirmation); if that holds too, the loop has converged.
 
-Every iteration is reported (cost, worst turn-away, what changed).
+Every pass is reported (cost, worst turn-away, what changed and why).
 """
 
 from __future__ import annotations
@@ -29,13 +34,20 @@ from typing import Any
 
 import numpy as np
 
-from tuoyu_sim.metrics import summarize, tables
-from tuoyu_sim.queueing import erlang_b_servers
-from tuoyu_sim.scenario import DIRECT_ROLES, ROLES, Scenario
-from tuoyu_sim.simulate import build_model, facility_shifts, simulate
+from tuoyu_sim.metrics import Figures, summarize, tables
+from tuoyu_sim.scenario import DIRECT_ROLES, ROLES, WALK_IN_POOL, Scenario
+from tuoyu_sim.simulate import SimulationResult, build_model, simulate
+from tuoyu_sim.staffing import (
+    facility_enrolled,
+    facility_places,
+    shift_counts,
+    shift_names,
+    staffing_rule,
+)
+from tuoyu_sim.stopping import Judgement, StoppingRule, judge
 
 SEED_STRIDE = 7919
-"""Iteration i simulates with seed + i x SEED_STRIDE: fresh luck every time."""
+"""Pass i simulates with seed + i x SEED_STRIDE: fresh luck every time."""
 
 
 @dataclass(frozen=True)
@@ -47,12 +59,16 @@ class Shortfall:
     """``turn_away``, ``waitlist`` or ``breach``."""
     value: float
     target: float
+    cause: str = ""
+    """What the simulation saw behind it (e.g. the share of refusals for want of a
+    caregiver)."""
 
     def describe(self) -> str:
+        why = f" ({self.cause})" if self.cause else ""
         if self.kind == "waitlist":
-            return f"{self.facility}: waitlist {self.value:.0f} > {self.target:.0f}"
+            return f"{self.facility}: waitlist {self.value:.0f} > {self.target:.0f}{why}"
         what = "turn-away" if self.kind == "turn_away" else "breach days"
-        return f"{self.facility}: {what} {self.value:.1%} > {self.target:.1%}"
+        return f"{self.facility}: {what} {self.value:.1%} > {self.target:.1%}{why}"
 
 
 @dataclass(frozen=True)
@@ -68,6 +84,9 @@ class Iteration:
     waitlist: int
     shortfalls: tuple[Shortfall, ...]
     changes: tuple[str, ...]
+    replications: int = 0
+    confirmation: bool = False
+    """This pass simulated, with a fresh seed, a plan the pass before found holding."""
 
     @property
     def holds(self) -> bool:
@@ -77,12 +96,14 @@ class Iteration:
         return {
             "iteration": self.number,
             "seed": self.seed,
+            "replications": self.replications,
             "cost_cny": self.cost_cny,
             "new_sites": list(self.new_sites),
             "worst_turn_away": self.worst_turn_away,
             "worst_breach_day_share": self.worst_breach_day_share,
             "waitlist": self.waitlist,
             "holds": self.holds,
+            "confirmation": self.confirmation,
             "shortfalls": [s.describe() for s in self.shortfalls],
             "changes": list(self.changes),
         }
@@ -100,30 +121,60 @@ class PlanOutcome:
     final_tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     converged: bool = False
     notes: list[str] = field(default_factory=list)
+    first_planned: Scenario | None = None
+    """The optimizer's plan applied, before any re-sizing."""
+    needs: list[dict[str, Any]] = field(default_factory=list)
+    """What each facility needed beyond the optimizer's plan, and why."""
 
 
-def shortfalls(summary: Mapping[str, Any], scenario: Scenario) -> list[Shortfall]:
-    """Facilities whose simulated means miss the scenario's service levels.
+def shortfalls(
+    summary: Mapping[str, Any],
+    scenario: Scenario,
+    judgements: Sequence[Judgement] | None = None,
+) -> list[Shortfall]:
+    """Facilities that miss the scenario's service levels.
 
-    A waitlist counts only while the district enrols less of the demand within
-    reach than ``targets.coverage_share`` asks: a plan may leave the rest unserved
-    by design.
+    With ``judgements`` (:func:`tuoyu_sim.stopping.judge`) a turn-away or breach
+    shortfall is a verdict of the stopping rule; without, the simulated mean
+    above the target. A waitlist counts only while the district enrols less of
+    the demand within reach than ``targets.coverage_share`` asks: a plan may
+    leave the rest unserved by design.
     """
     tg = scenario.targets
     d = summary["district"]
     wanting = d["enrolled_demand"] - d["unreached_enrolled"]
     served = d["enrolled"] / wanting if wanting > 0 else 1.0
     check_waitlist = served + 1e-9 < tg.coverage_share
+    verdict = {(j.facility, j.level): j.verdict for j in judgements or ()}
     out = []
     for f in summary["facilities"]:
         ta = f["turn_away_rate"]["mean"]
-        if f["walk_in_arrivals"] > 0 and ta is not None and ta > tg.max_turn_away:
-            out.append(Shortfall(f["id"], "turn_away", ta, tg.max_turn_away))
+        if f["walk_in_arrivals"] > 0 and ta is not None:
+            short = (
+                verdict.get((f["id"], "turn_away")) == "short"
+                if judgements is not None
+                else ta > tg.max_turn_away
+            )
+            if short:
+                refused = f.get("walk_in_turned_away", 0) + f.get("walk_in_redirected", 0)
+                staff = f.get("walk_in_refused_for_staff", 0) / refused if refused else 0.0
+                cause = (
+                    f"{1 - staff:.0%} of refusals for want of a place, {staff:.0%} of a caregiver"
+                )
+                out.append(Shortfall(f["id"], "turn_away", ta, tg.max_turn_away, cause))
         if check_waitlist and f["waitlist"] > tg.max_waitlist:
             out.append(Shortfall(f["id"], "waitlist", f["waitlist"], tg.max_waitlist))
         br = f["breach_day_share"]["mean"]
-        if br is not None and br > tg.max_breach_day_share:
-            out.append(Shortfall(f["id"], "breach", br, tg.max_breach_day_share))
+        if br is not None:
+            short = (
+                verdict.get((f["id"], "breach")) == "short"
+                if judgements is not None
+                else br > tg.max_breach_day_share
+            )
+            if short:
+                out.append(
+                    Shortfall(f["id"], "breach", br, tg.max_breach_day_share, "caregivers short")
+                )
     return out
 
 
@@ -137,15 +188,16 @@ def _room(scenario: Scenario, facility_index: int) -> int:
     return max(0, math.floor((f.area_m2 - used) / smallest + 1e-9))
 
 
-def _spread_places(places: Mapping[str, int], extra: int, ages: Sequence[str]) -> dict[str, int]:
-    """Add ``extra`` places over age classes in proportion to today's places."""
-    current = np.array([places.get(a, 0) for a in ages], dtype=float)
-    weights = current if current.sum() > 0 else np.ones(len(ages))
-    exact = extra * weights / weights.sum()
+def _spread(extra: int, weights: np.ndarray) -> np.ndarray:
+    """``extra`` split over classes in proportion to ``weights`` (largest remainder)."""
+    w = np.asarray(weights, dtype=float)
+    if w.sum() <= 0:
+        w = np.ones_like(w)
+    exact = extra * w / w.sum()
     add = np.floor(exact).astype(int)
     for i in np.argsort(-(exact - add), kind="stable")[: extra - int(add.sum())]:
         add[i] += 1
-    return {a: int(places.get(a, 0) + add[i]) for i, a in enumerate(ages)}
+    return add
 
 
 def caregivers_for(scenario: Scenario, places: Mapping[str, int]) -> int:
@@ -153,36 +205,85 @@ def caregivers_for(scenario: Scenario, places: Mapping[str, int]) -> int:
     return sum(math.ceil(n / scenario.age_groups[a].ratio) for a, n in places.items())
 
 
+def _walk_in_places(scenario: Scenario, j: int) -> np.ndarray:
+    """Places held for walk-ins at facility ``j`` by class (its reserved places)."""
+    f = scenario.facilities[j]
+    ages = list(scenario.age_groups)
+    places = facility_places(scenario, f).astype(np.int64)
+    out = np.zeros(len(ages))
+    for r in f.reserved.values():
+        if isinstance(r, Mapping):
+            out += np.array([r.get(a, 0) for a in ages], dtype=float)
+        else:
+            out += _spread(int(r), places)
+    return out
+
+
+def _walk_in_load(scenario: Scenario, arrivals_per_day: float) -> float:
+    """Mean walk-in load (erlangs, as the allocation model counts it) of
+    ``arrivals_per_day`` walk-ins, with the district's mix of walk-in types."""
+    from tuoyu_sim.demand import stay_distribution
+
+    sim = scenario.simulation
+    walk = {t: ct for t, ct in scenario.care_types.items() if ct.mode == "walk_in"}
+    per_day = {t: sum(c.under3 * c.demand.get(t, 0.0) for c in scenario.communities) for t in walk}
+    total = sum(per_day.values()) or 1.0
+    erlangs = 0.0
+    for t, ct in walk.items():
+        lo, hi = ct.window if ct.window is not None else (sim.open, sim.close)
+        erlangs += per_day[t] / total * stay_distribution(ct.stay).mean_minutes / (hi - lo)
+    return arrivals_per_day * erlangs
+
+
+def _places_for_turn_away(
+    scenario: Scenario, places_now: int, load: float, seen_turn_away: float
+) -> int:
+    """Walk-in places for the target, for a load that met ``places_now`` places
+    with turn-away ``seen_turn_away``: the load is first raised until the sizing
+    predicts what the simulation saw (the calibration), then sized."""
+    from tuoyu_sim.allocate.walkin import places_for_load, walk_in_shape
+    from tuoyu_sim.queueing import erlang_b
+
+    shape = walk_in_shape(scenario)
+    beta = scenario.targets.max_turn_away
+
+    def turn_away(c: int, w: float) -> float:
+        return erlang_b(c, w) if shape is None else shape.turn_away(c, w)
+
+    w = max(load, 1e-6)
+    if places_now > 0 and turn_away(places_now, w) < seen_turn_away:
+        lo, hi = w, max(2.0 * w, 1.0)
+        while turn_away(places_now, hi) < seen_turn_away and hi < 1e4:
+            hi *= 2.0
+        for _ in range(50):
+            mid = 0.5 * (lo + hi)
+            lo, hi = (mid, hi) if turn_away(places_now, mid) < seen_turn_away else (lo, mid)
+        w = hi
+    return places_for_load(w, beta, shape)
+
+
 def resize(
     scenario: Scenario,
+    result: SimulationResult,
     summary: Mapping[str, Any],
     breach_rows: Sequence[Mapping[str, Any]],
     found: Sequence[Shortfall],
+    capped: set[str] | None = None,
 ) -> tuple[Scenario, list[str], list[str]]:
-    """Add places and caregivers where the simulation found them short.
+    """Re-size every facility found short, by the cause the simulation saw.
 
-    Returns the re-sized scenario, what changed, and what could not be fixed
-    (no floor area left).
+    Returns the re-sized scenario, what changed (with why), and what could not
+    be fixed (no floor area left). Facilities in ``capped`` (said before to be
+    unable to grow) get no more places; each newly capped one is added to it.
     """
-    sim = scenario.simulation
+    capped = set() if capped is None else capped
     ages = list(scenario.age_groups)
     index = {f.id: j for j, f in enumerate(scenario.facilities)}
     by_id = {f["id"]: f for f in summary["facilities"]}
-    walk_types = [k for k, t in scenario.care_types.items() if t.mode == "walk_in"]
-    arrivals = {t: summary["care_types"][t]["arrivals"] for t in walk_types}
-    total_arrivals = sum(arrivals.values())
-    from tuoyu_sim.demand import stay_distribution
-
-    mean_stay = (
-        sum(
-            arrivals[t] * stay_distribution(scenario.care_types[t].stay).mean_minutes
-            for t in walk_types
-        )
-        / total_arrivals
-        if total_arrivals
-        else 0.0
-    )
     runs = summary["replications"] * summary["days"]
+    rule = staffing_rule(scenario)
+    walk_types = [t for t, ct in scenario.care_types.items() if ct.mode == "walk_in"]
+    names = list(shift_names(scenario))
     changes: dict[str, Any] = {}
     said: list[str] = []
     unfixable: list[str] = []
@@ -190,54 +291,117 @@ def resize(
         j = index[fid]
         f = scenario.facilities[j]
         fs = by_id[fid]
+        fd = result.model.plan.facilities[j]
         kinds = {s.kind: s for s in found if s.facility == fid}
-        places = dict(f.places)
-        extra = 0
+        places = facility_places(scenario, f).astype(np.int64)
+        walk_places = _walk_in_places(scenario, j)
+        add_walk = np.zeros(len(ages), dtype=np.int64)
+        add_enrol = np.zeros(len(ages), dtype=np.int64)
+        shifts = np.array(shift_counts(scenario, f), dtype=np.int64)
+        why: list[str] = []
         if "turn_away" in kinds:
-            load = fs["walk_in_arrivals"] / runs * mean_stay / sim.open_minutes
-            need = erlang_b_servers(load, scenario.targets.max_turn_away)
-            free_now = max(0, sum(places.values()) - fs["enrolled"])
-            extra = max(extra, need - free_now, 1)
+            arrivals = fs["walk_in_arrivals"]
+            refused = fs["walk_in_turned_away"] + fs["walk_in_redirected"]
+            for_staff = fs.get("walk_in_refused_for_staff", 0)
+            for_place = refused - for_staff
+            # the load this facility met: its own walk-ins and those sent on to it
+            load = _walk_in_load(scenario, (arrivals + fs["redirected_in"]) / runs)
+            if for_place > 0 and for_place >= 0.25 * refused:
+                held = int(walk_places.sum()) or max(0, int(places.sum()) - fs["enrolled"])
+                need = _places_for_turn_away(scenario, held, load, for_place / max(1, arrivals))
+                extra = max(need - held, 1)
+                weights = fd.walk_in_per_day.sum(axis=0) if walk_types else places
+                add_walk = _spread(extra, weights)
+                why.append(f"+{extra} walk-in places (turn-away for want of a place)")
+            if for_staff > 0 and for_staff >= 0.25 * refused:
+                h = _refusal_shift(scenario, fid, breach_rows)
+                shifts[h] += 1
+                why.append(
+                    f"+1 caregiver on the {names[h]} shift (walk-ins refused for want of one)"
+                )
         if "waitlist" in kinds:
-            extra += int(fs["waitlist"])
-        room = _room(scenario, j)
-        if extra > room:
-            unfixable.append(
-                f"{fid}: needs {extra} more places but its floor area ({f.area_m2:g} m²) "
-                f"allows {room}"
-            )
-            extra = room
-        staff = f.staff.model_dump()
-        if extra:
-            places = _spread_places(places, extra, ages)
-            changes[f"facilities.{j}.places"] = places
-            said.append(f"{fid}: +{extra} places ({', '.join(k for k in kinds if k != 'breach')})")
-        absent = scenario.staff.absence_probability
-        names = list(scenario.staff.shifts) if scenario.staff.shifts else ["all"]
-        shifts = dict(zip(names, (n for (_, _, n) in facility_shifts(scenario, f)), strict=True))
+            n = int(fs["waitlist"])
+            weights = fd.enrolled.sum(axis=0) if fd.enrolled.sum() else places
+            add_enrol = _spread(n, weights)
+            why.append(f"+{n} enrolled places (waitlist)")
+        extra_places = int(add_walk.sum() + add_enrol.sum())
+        if extra_places:
+            room = 0 if fid in capped else _room(scenario, j)
+            if extra_places > room:
+                if fid not in capped:
+                    unfixable.append(
+                        f"{fid}: needs {extra_places} more places but its floor area "
+                        f"({f.area_m2:g} m²) allows {room}"
+                    )
+                    capped.add(fid)
+                scale = room / extra_places
+                add_walk = np.floor(add_walk * scale).astype(np.int64)
+                add_enrol = np.floor(add_enrol * scale).astype(np.int64)
+                why = [w for w in why if "places" not in w]
+                if add_walk.sum() + add_enrol.sum():
+                    why.append(
+                        f"+{int(add_walk.sum() + add_enrol.sum())} places (all the room left)"
+                    )
+        new_places = places + add_walk + add_enrol
+        new_walk = walk_places + add_walk
         if "breach" in kinds:
+            # the shortfall distribution already counts the days caregivers were absent
             for name, n in _breach_staff(scenario, f.id, breach_rows).items():
-                extra_n = math.ceil(n / (1.0 - absent)) if absent > 0 else n
-                shifts[name] += extra_n
-        # a full house must stay within the ratios (the optimizer's rule)
-        need_direct = caregivers_for(scenario, places)
-        short_total = need_direct - sum(shifts.values())
-        if short_total > 0:
-            first = next(iter(shifts))
-            shifts[first] += short_total
-        add_direct = sum(shifts.values()) - f.staff.direct
-        if add_direct > 0:
-            staff["nursery"] = staff["nursery"] + add_direct
+                shifts[names.index(name)] += n
+                why.append(f"+{n} caregiver(s) on the {name} shift (ratio breaches)")
+        # rostered again by the staffing rule for the places it now has
+        enrolled = facility_enrolled(scenario, fd.enrolled)
+        if add_enrol.sum():
+            # new enrolled places held like the facility's present mix of types
+            mix = fd.enrolled.sum(axis=1)
+            share = mix / mix.sum() if mix.sum() else np.zeros_like(mix, dtype=float)
+            enrolled = enrolled + share[:, None] * add_enrol[None, :]
+        roster = np.array(
+            rule.roster(new_places, enrolled, new_walk, shifts.tolist()), dtype=np.int64
+        )
+        if roster.sum() > shifts.sum():
+            why.append(f"+{int(roster.sum() - shifts.sum())} caregiver(s) by the staffing rule")
+        add_direct = int(roster.sum()) - f.staff.direct
+        if (new_places != places).any():
+            changes[f"facilities.{j}.places"] = {
+                a: int(n) for a, n in zip(ages, new_places, strict=True) if n > 0 or a in f.places
+            }
+        if add_walk.sum():
+            pool = WALK_IN_POOL if len(walk_types) > 1 else walk_types[0]
+            changes[f"facilities.{j}.reserved"] = {
+                pool: {a: int(n) for a, n in zip(ages, new_walk, strict=True) if n > 0}
+            }
+        if add_direct > 0 or (roster != np.array(shift_counts(scenario, f))).any():
+            staff = f.staff.model_dump()
+            staff["nursery"] += max(0, add_direct)
             changes[f"facilities.{j}.staff"] = staff
             if scenario.staff.shifts:
-                changes[f"facilities.{j}.shifts"] = shifts
-                where = ", ".join(f"{k} {v}" for k, v in shifts.items())
-                said.append(f"{fid}: +{add_direct} nursery caregiver(s) (shifts now {where})")
-            else:
-                said.append(f"{fid}: +{add_direct} nursery caregiver(s)")
+                changes[f"facilities.{j}.shifts"] = dict(
+                    zip(names, (int(x) for x in roster), strict=True)
+                )
+        if why:
+            said.append(f"{fid}: " + "; ".join(why))
     if not changes:
         return scenario, said, unfixable
     return scenario.with_changes(changes), said, unfixable
+
+
+def _refusal_shift(
+    scenario: Scenario, facility_id: str, hour_rows: Sequence[Mapping[str, Any]]
+) -> int:
+    """The shift on duty for the most walk-ins refused for want of a caregiver
+    (index into the scenario's shifts), from the by-hour rows of
+    :func:`tuoyu_sim.metrics.tables`."""
+    rule = staffing_rule(scenario)
+    counts = np.zeros(len(rule.shift_names))
+    for r in hour_rows:
+        if r["facility"] != facility_id:
+            continue
+        mid = 60 * int(r["hour"][:2]) + int(r["hour"][3:5]) + 30
+        for h, (start, end) in enumerate(rule.shift_times):
+            if start <= mid < end:
+                counts[h] += float(r.get("walk_ins_refused_for_staff_per_day", 0.0))
+    return int(np.argmax(counts))
 
 
 def _breach_staff(
@@ -320,16 +484,42 @@ def scenario_cost(original: Scenario, final: Scenario) -> dict[str, Any]:
     }
 
 
+def _evaluate(
+    planned: Scenario, seed: int, workers: int, rule: StoppingRule
+) -> tuple[SimulationResult, list[Judgement]]:
+    """Simulate ``planned`` with ``seed`` and judge it, adding replications (as many
+    again each round) while a facility is undecided (:mod:`tuoyu_sim.stopping`)."""
+    trial = planned.with_changes({"simulation.seed": seed})
+    model = build_model(trial)
+    result = simulate(trial, workers=workers, model=model)
+    tg = planned.targets
+    targets = {"turn_away": tg.max_turn_away, "breach": tg.max_breach_day_share}
+    ids = [f.id for f in planned.facilities]
+    for round_ in range(1, rule.max_rounds + 1):
+        fig = Figures(result)
+        values = {"turn_away": fig.turn_away, "breach": fig.breach_share}
+        last = round_ == rule.max_rounds
+        verdicts = judge(ids, values, targets, rule, last_round=last)
+        if last or not any(v.verdict == "undecided" for v in verdicts):
+            return result, verdicts
+        have = len(result.replications)
+        more = simulate(trial, workers=workers, model=model, replications=range(have, 2 * have))
+        result = result.extended(more)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 def run_plan(
     scenario: Scenario,
     optimize_fn: Callable[[Scenario], Any],
     apply_fn: Callable[[Any, Scenario], Scenario],
     *,
     workers: int = 1,
-    max_iterations: int = 6,
+    max_iterations: int = 8,
     report: Callable[[Iteration], None] | None = None,
+    stopping: StoppingRule | None = None,
 ) -> PlanOutcome:
-    """Optimize, simulate, re-size and repeat until the plan holds twice in a row.
+    """Optimize once, then simulate, judge and re-size until the plan holds and a
+    confirmation with a fresh seed agrees.
 
     Parameters
     ----------
@@ -342,39 +532,41 @@ def run_plan(
     workers
         Simulation processes; results do not depend on it.
     max_iterations
-        At most this many optimize–simulate passes (≥ 2).
+        At most this many simulate–judge passes (≥ 2: a plan must hold twice).
     report
-        Called after every iteration.
+        Called after every pass.
+    stopping
+        How a simulated network is judged (default :class:`~tuoyu_sim.stopping.StoppingRule`).
     """
+    rule = stopping or StoppingRule()
     seed = scenario.simulation.seed
-    current = scenario
-    first_plan = None
-    outcome = PlanOutcome(original=scenario, final=scenario, first_plan=None)
-    held_before = False
+    first_plan = optimize_fn(scenario)
+    planned = apply_fn(first_plan, scenario)
+    outcome = PlanOutcome(
+        original=scenario, final=planned, first_plan=first_plan, first_planned=planned
+    )
+    capped: set[str] = set()
+    confirming = False
     for number in range(1, max(2, max_iterations) + 1):
-        plan = optimize_fn(current)
-        if first_plan is None:
-            first_plan = plan
-        planned = apply_fn(plan, current)
         it_seed = seed + number * SEED_STRIDE
-        trial = planned.with_changes({"simulation.seed": it_seed})
-        result = simulate(trial, workers=workers, model=build_model(trial))
+        result, verdicts = _evaluate(planned, it_seed, workers, rule)
         summary = summarize(result)
         tabs = tables(result, summary)
-        found = shortfalls(summary, planned)
+        found = shortfalls(summary, planned, verdicts)
         facs = summary["facilities"]
-        cost = scenario_cost(scenario, planned)["cost_cny"]
+        cost = scenario_cost(scenario, planned)
         changes: list[str] = []
+        current = planned
         if found:
-            current, changes, unfixable = resize(planned, summary, tabs["breach_by_hour"], found)
+            current, changes, unfixable = resize(
+                planned, result, summary, tabs["breach_by_hour"], found, capped
+            )
             outcome.notes.extend(u for u in unfixable if u not in outcome.notes)
-        else:
-            current = planned
         iteration = Iteration(
             number=number,
             seed=it_seed,
-            cost_cny=cost,
-            new_sites=tuple(scenario_cost(scenario, planned)["new_sites"]),
+            cost_cny=cost["cost_cny"],
+            new_sites=tuple(cost["new_sites"]),
             worst_turn_away=max(
                 (f["turn_away_rate"]["mean"] or 0.0 for f in facs if f["walk_in_arrivals"]),
                 default=0.0,
@@ -385,6 +577,8 @@ def run_plan(
             waitlist=int(summary["district"]["waitlist"]),
             shortfalls=tuple(found),
             changes=tuple(changes),
+            replications=len(result.replications),
+            confirmation=confirming,
         )
         outcome.iterations.append(iteration)
         if report:
@@ -393,17 +587,44 @@ def run_plan(
         outcome.final_summary = summary
         outcome.final_tables = tabs
         if not found:
-            if held_before:
+            if confirming:
                 outcome.converged = True
                 break
-            held_before = True
-        else:
-            held_before = False
-            if changes == [] and found:
-                outcome.notes.append("re-sizing found nothing more it could change; stopping")
-                break
-    outcome.first_plan = first_plan
+            confirming = True
+            continue
+        confirming = False
+        if not changes:
+            outcome.notes.append("re-sizing found nothing more it could change; stopping")
+            break
+        planned = current
+    outcome.needs = facility_needs(outcome)
     return outcome
+
+
+def facility_needs(outcome: PlanOutcome) -> list[dict[str, Any]]:
+    """What each facility needed beyond the optimizer's plan, and why (one row each)."""
+    first = {f.id: f for f in (outcome.first_planned or outcome.original).facilities}
+    whys: dict[str, list[str]] = {}
+    for it in outcome.iterations:
+        for c in it.changes:
+            fid, _, what = c.partition(": ")
+            whys.setdefault(fid, []).append(f"pass {it.number}: {what}")
+    rows = []
+    for f in outcome.final.facilities:
+        before = first.get(f.id)
+        if before is None or f.id not in whys:
+            continue
+        rows.append(
+            {
+                "facility": f.id,
+                "places_optimizer": before.total_places,
+                "places_final": f.total_places,
+                "caregivers_optimizer": before.staff.direct,
+                "caregivers_final": f.staff.direct,
+                "why": " | ".join(whys[f.id]),
+            }
+        )
+    return rows
 
 
 __all__ = [
@@ -411,6 +632,7 @@ __all__ = [
     "Iteration",
     "PlanOutcome",
     "Shortfall",
+    "facility_needs",
     "resize",
     "run_plan",
     "scenario_cost",

@@ -27,8 +27,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-iterations",
         type=int,
-        default=6,
-        help="most optimize–simulate passes (default 6; at least 2)",
+        default=8,
+        help="most simulate-and-re-size passes (default 8; at least 2: a plan must hold "
+        "twice, the second time with a fresh seed)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress or tables")
 
@@ -89,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
     from tuoyu_sim.plan import Iteration, run_plan, scenario_cost
     from tuoyu_sim.scenario import ROLES, load_scenario
     from tuoyu_sim.simulate import default_workers
+    from tuoyu_sim.stopping import StoppingRule
 
     if args.objective != "min-cost":
         raise UserError(f"--objective {args.objective}: plan always uses min-cost")
@@ -112,8 +114,11 @@ def run(args: argparse.Namespace) -> int:
         state = (
             "[green]holds[/green]" if it.holds else f"[yellow]{len(it.shortfalls)} short[/yellow]"
         )
+        if it.confirmation and it.holds:
+            state = "[green]holds again (confirmation)[/green]"
         out.print(
-            f"iteration {it.number}: cost {it.cost_cny:,.0f} yuan, worst turn-away "
+            f"pass {it.number} ({it.replications} replications): cost {it.cost_cny:,.0f} yuan, "
+            "worst turn-away "
             f"{it.worst_turn_away:.1%}, worst breach days {it.worst_breach_day_share:.1%}, "
             f"waitlist {it.waitlist} — {state}"
         )
@@ -128,6 +133,7 @@ def run(args: argparse.Namespace) -> int:
                 out.print(f"[bold red]cross-check: {check.message}[/bold red]")
         return plan
 
+    stopping = StoppingRule()
     started = time.perf_counter()
     outcome = run_plan(
         scenario,
@@ -136,10 +142,12 @@ def run(args: argparse.Namespace) -> int:
         workers=args.workers or default_workers(),
         max_iterations=args.max_iterations,
         report=report,
+        stopping=stopping,
     )
     seconds = time.perf_counter() - started
     final = outcome.final
     cost = scenario_cost(scenario, final)
+    first_cost = scenario_cost(scenario, outcome.first_planned or final)
     record = plan_summary(outcome.first_plan, scenario)
     before = {f.id: f for f in scenario.facilities}
     sites = []
@@ -186,6 +194,18 @@ def run(args: argparse.Namespace) -> int:
             "places_per_1000_after": round(final.places_per_1000, 4),
             "sites": sites,
             "iterations": iterations,
+            "optimizer_cost_cny": round(first_cost["cost_cny"], 2),
+            "optimizer_added_caregivers": first_cost["added_caregivers"],
+            "final_over_optimizer_cost": round(cost["cost_cny"] / first_cost["cost_cny"], 4)
+            if first_cost["cost_cny"]
+            else None,
+            "stopping_rule": {
+                "test": "one-sided t per facility and level; Holm at alpha / max_rounds",
+                "alpha": stopping.alpha,
+                "max_rounds": stopping.max_rounds,
+                "confirmation": "a fresh-seed pass must hold too",
+            },
+            "needs": outcome.needs,
             "notes": outcome.notes,
             "simulation": {
                 "seed": sim.get("seed"),
@@ -221,6 +241,18 @@ def run(args: argparse.Namespace) -> int:
         ],
     )
     write_csv(out_dir / "places_by_group.csv", groups)
+    write_csv(
+        out_dir / "needs.csv",
+        outcome.needs,
+        [
+            "facility",
+            "places_optimizer",
+            "places_final",
+            "caregivers_optimizer",
+            "caregivers_final",
+            "why",
+        ],
+    )
     for name, rows in outcome.final_tables.items():
         write_csv(out_dir / f"{name}.csv", rows)
     for name, fig in figures.items():
@@ -237,7 +269,10 @@ def run(args: argparse.Namespace) -> int:
         t.add_row(
             "added caregivers", ", ".join(f"{r} {n}" for r, n in cost["added_caregivers"].items())
         )
-        t.add_row("cost", f"{cost['cost_cny']:,.0f} yuan")
+        t.add_row(
+            "cost",
+            f"{cost['cost_cny']:,.0f} yuan (optimizer's plan {first_cost['cost_cny']:,.0f})",
+        )
         t.add_row(
             "places per 1,000", f"{scenario.places_per_1000:.2f} → {final.places_per_1000:.2f}"
         )

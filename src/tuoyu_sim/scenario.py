@@ -462,6 +462,11 @@ class Community(Located):
         return 3.0 * self.births_per_1000 * self.population / 1000.0
 
 
+WALK_IN_POOL = "walk_in"
+"""``reserved.walk_in``: places held for every walk-in care type without places of
+its own (one pool they share)."""
+
+
 class Facility(Located):
     """``[[facilities]]``: an existing childcare facility."""
 
@@ -586,12 +591,14 @@ class Scenario(Strict):
                         (f"facilities[{i}].places.{a}", a, _one_of("an age class", ages))
                     )
             for t, r in f.reserved.items():
-                if t not in walk_in:
+                if t not in walk_in and not (t == WALK_IN_POOL and walk_in):
                     problems.append(
                         (
                             f"facilities[{i}].reserved.{t}",
                             t,
-                            _one_of("a walk-in care type", walk_in),
+                            _one_of(
+                                f"a walk-in care type, or {WALK_IN_POOL} (any of them)", walk_in
+                            ),
                         )
                     )
                     continue

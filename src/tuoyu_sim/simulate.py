@@ -30,7 +30,8 @@ from tuoyu_sim.demand import (
     plan_demand,
     stay_distribution,
 )
-from tuoyu_sim.scenario import Facility, Scenario
+from tuoyu_sim.scenario import WALK_IN_POOL, Scenario
+from tuoyu_sim.staffing import facility_shifts
 from tuoyu_sim.streams import generator
 
 SHORT_BINS = 16
@@ -39,7 +40,16 @@ SHORT_BINS = 16
 HIST_BINS = 41
 """Utilization histogram: 40 bins of width 0.025 over [0, 1), and one for ≥ 1."""
 
-COUNTS = ("arrivals", "admitted", "redirected", "turned_away", "redirected_in")
+COUNTS = (
+    "arrivals",
+    "admitted",
+    "redirected",
+    "turned_away",
+    "redirected_in",
+    "refused_for_staff",
+)
+"""The count columns; ``refused_for_staff``: walk-ins a place was free for but not
+the caregivers (then redirected or turned away)."""
 
 
 @dataclass(frozen=True)
@@ -78,30 +88,6 @@ class Model:
         return self.scenario.simulation.close
 
 
-def facility_shifts(scenario: Scenario, facility: Facility) -> tuple[tuple[float, float, int], ...]:
-    """(start, end, caregivers) of a facility's direct caregivers.
-
-    A facility's own ``shifts`` counts win; otherwise ``[staff.shifts]`` shares
-    split its caregivers (largest remainder); otherwise all work ``staff.shift``
-    (by default the opening hours).
-    """
-    n = facility.staff.direct
-    named = scenario.staff.shifts
-    if named:
-        if facility.shifts is not None:
-            counts = dict(facility.shifts)
-        else:
-            shares = np.array([s.share for s in named.values()])
-            exact = n * shares
-            base = np.floor(exact).astype(int)
-            for i in np.argsort(-(exact - base), kind="stable")[: n - int(base.sum())]:
-                base[i] += 1
-            counts = dict(zip(named, base.tolist(), strict=True))
-        return tuple((s.start, s.end, counts.get(name, 0)) for name, s in named.items())
-    lo, hi = scenario.shift_window()
-    return ((lo, hi, n),)
-
-
 def build_model(scenario: Scenario) -> Model:
     """Everything static about ``scenario``: demand, shifts, distributions."""
     plan = plan_demand(scenario)
@@ -112,8 +98,11 @@ def build_model(scenario: Scenario) -> Model:
     for j, f in enumerate(scenario.facilities):
         reserved: list[tuple[int, ...] | None] = []
         places = np.array([f.places.get(a, 0) for a in ages])
+        pooled = f.reserved.get(WALK_IN_POOL)
         for t in types:
             r = f.reserved.get(t)
+            if r is None and scenario.care_types[t].mode == "walk_in":
+                r = pooled
             if r is None:
                 reserved.append(None)
             elif isinstance(r, dict):
@@ -122,12 +111,28 @@ def build_model(scenario: Scenario) -> Model:
                 from tuoyu_sim.demand import _spread
 
                 reserved.append(tuple(int(x) for x in _spread(r, places)))
+        # walk-in types without places of their own share the walk_in pool
+        pool_of = tuple(
+            next(
+                (
+                    m
+                    for m, u in enumerate(types)
+                    if scenario.care_types[u].mode == "walk_in" and u not in f.reserved
+                )
+            )
+            if pooled is not None
+            and scenario.care_types[t].mode == "walk_in"
+            and t not in f.reserved
+            else k
+            for k, t in enumerate(types)
+        )
         specs.append(
             CentreSpec(
                 index=j,
                 id=f.id,
                 places=tuple(int(x) for x in places),
                 reserved=tuple(reserved),
+                pool_of=pool_of,
                 ratios=tuple(scenario.age_groups[a].ratio for a in ages),
                 shifts=facility_shifts(scenario, f),
                 redirect=tuple(scenario.care_types[t].redirect for t in types),
@@ -172,7 +177,7 @@ class ReplicationResult:
 
     replication: int
     counts: np.ndarray
-    """(F, K, 5): arrivals, admitted, redirected, turned_away, redirected_in."""
+    """(F, K, 6): the :data:`COUNTS` columns."""
     occupancy_min: np.ndarray
     """(F, K): child-minutes present."""
     curve: np.ndarray
@@ -189,6 +194,8 @@ class ReplicationResult:
     """(F, H): minutes of breach in each hour of the open day."""
     short_by_hour: np.ndarray
     """(F, H, SHORT_BINS): days by the most caregivers short during each hour."""
+    refused_by_hour: np.ndarray
+    """(F, H): walk-ins refused for want of a caregiver (a place was free), by hour."""
     episodes: list[tuple[int, int, float, float, int, int, str]] | None
     """Per-child records ``(day, facility, arrival, departure, care type, age class,
     outcome)`` if asked for, else None. A redirected child has a ``redirected`` row
@@ -388,7 +395,7 @@ def run_replication(model: Model, replication: int, episodes: bool = False) -> R
     g_warr, g_wstay = streams("walk_in_arrival"), streams("walk_in_stay")
     g_abs, g_redir = streams("absence"), streams("redirect_origin")
 
-    counts = np.zeros((F, K, 5), dtype=np.int64)
+    counts = np.zeros((F, K, len(COUNTS)), dtype=np.int64)
     occupancy = np.zeros((F, K))
     curve = np.zeros((F, K, B))
     hist_f = np.zeros((F, B, HIST_BINS), dtype=np.int64)
@@ -397,6 +404,7 @@ def run_replication(model: Model, replication: int, episodes: bool = False) -> R
     breach_days = np.zeros(F, dtype=np.int64)
     breach_hour = np.zeros((F, H))
     short_hist = np.zeros((F, H, SHORT_BINS), dtype=np.int64)
+    refused_hour = np.zeros((F, H), dtype=np.int64)
     daily = np.zeros((days, F, K, 4))
     places_f = np.array([sum(s.places) for s in model.specs], dtype=float)
     widths = np.diff(model.curve_edges)
@@ -523,6 +531,12 @@ def run_replication(model: Model, replication: int, episodes: bool = False) -> R
             tally += c.redirected_out
             tally += c.turned_away
             tally += c.redirected_in
+            tally += c.refused_staff
+            if c.refused_staff_at:
+                hours = np.minimum(
+                    ((np.asarray(c.refused_staff_at) - open_) // 60.0).astype(np.int64), H - 1
+                )
+                np.add.at(refused_hour[j], hours, 1)
             if c.breach_intervals:
                 short = np.zeros(H, dtype=np.int64)
                 breach_days[j] += 1
@@ -547,7 +561,7 @@ def run_replication(model: Model, replication: int, episodes: bool = False) -> R
             np.add.accumulate(buf_mean[: n + 1], axis=0, out=buf_mean[: n + 1])
             curve[...] = buf_mean[n]
             # whole numbers: exact whatever the order
-            tallies = np.array(tally_rows, dtype=np.int64).reshape(n, F, 5, K)
+            tallies = np.array(tally_rows, dtype=np.int64).reshape(n, F, len(COUNTS), K)
             counts += tallies.sum(axis=0).transpose(0, 2, 1)
             daily[block_start : day + 1, :, :, :3] = tallies[:, :, _DAILY_ROWS].transpose(
                 0, 1, 3, 2
@@ -581,6 +595,7 @@ def run_replication(model: Model, replication: int, episodes: bool = False) -> R
         breach_days=breach_days,
         breach_by_hour=breach_hour,
         short_by_hour=short_hist,
+        refused_by_hour=refused_hour,
         daily=daily,
     )
 
@@ -595,6 +610,12 @@ class SimulationResult:
     @property
     def scenario(self) -> Scenario:
         return self.model.scenario
+
+    def extended(self, more: SimulationResult) -> SimulationResult:
+        """This result with the replications of ``more`` (same model) after its own."""
+        return SimulationResult(
+            model=self.model, replications=self.replications + more.replications
+        )
 
 
 _WORKER_MODEL: Model | None = None
@@ -628,6 +649,7 @@ def simulate(
     progress: Callable[[int], None] | None = None,
     model: Model | None = None,
     episodes: bool = False,
+    replications: range | None = None,
 ) -> SimulationResult:
     """Run every replication of ``scenario``.
 
@@ -644,16 +666,22 @@ def simulate(
         A prebuilt :func:`build_model` of ``scenario``, to skip rebuilding it.
     episodes
         Also keep one record per child (memory grows with days and arrivals).
+    replications
+        Which replications to run (default ``range(simulation.replications)``);
+        replication ``k`` has the same random streams whichever others run, so
+        more replications can be added to a result later
+        (:meth:`SimulationResult.extended`).
     """
     model = model or build_model(scenario)
-    n = scenario.simulation.replications
+    ids = replications if replications is not None else range(scenario.simulation.replications)
+    n = len(ids)
     results: list[ReplicationResult | None] = [None] * n
     workers = max(1, min(workers, n))
     if workers == 1:
-        for r in range(n):
-            results[r] = run_replication(model, r, episodes)
+        for i, r in enumerate(ids):
+            results[i] = run_replication(model, r, episodes)
             if progress:
-                progress(r + 1)
+                progress(i + 1)
     else:
         import multiprocessing as mp
 
@@ -665,8 +693,8 @@ def simulate(
             initargs=(model, episodes),
         ) as pool:
             chunk = max(1, math.ceil(n / (workers * 4)))
-            for done, res in enumerate(pool.map(_run_in_worker, range(n), chunksize=chunk), 1):
-                results[res.replication] = res
+            for done, res in enumerate(pool.map(_run_in_worker, ids, chunksize=chunk), 1):
+                results[res.replication - ids.start] = res
                 if progress:
                     progress(done)
     return SimulationResult(model=model, replications=[r for r in results if r is not None])

@@ -296,7 +296,7 @@ def mean_ci(
 
 
 def _counts(result: SimulationResult) -> np.ndarray:
-    return np.stack([r.counts for r in result.replications])  # (R, F, K, 5)
+    return np.stack([r.counts for r in result.replications])  # (R, F, K, 6)
 
 
 def _occ(result: SimulationResult) -> np.ndarray:

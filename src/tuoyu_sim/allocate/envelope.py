@@ -5,8 +5,9 @@ the ceil ratio rule.
 With every class's load a fixed share :math:`m_a` of a site's enrolled load
 :math:`T`, the cheapest way to carry :math:`T` at site :math:`j` is a step
 function :math:`F_j(T)`: the site cost, :math:`\lceil m_a T \rceil - p^0_{ja}`
-added places per class, :math:`\sum_a \lceil (p^0_{ja} + x_{ja}) / \rho_a
-\rceil` direct caregivers less the staff there, the health staff. The LP
+added places per class, the caregivers the staffing rule rosters for those
+places and that load (:mod:`tuoyu_sim.staffing`) less the staff there, the
+health staff. The LP
 relaxation sees only the straight line through it; with three classes whose
 steps never line up, the gap is up to a caregiver per class at every site. Any
 line :math:`\alpha T + \beta` below :math:`F_j` on the loads the site can carry
@@ -43,7 +44,13 @@ MARGIN_CNY = 1.0
 """Each cut is lowered by this much (yuan), against floating-point round-off."""
 
 
-def site_curve(inst: Instance, j: int, mix: np.ndarray, class_ub: np.ndarray) -> np.ndarray:
+def site_curve(
+    inst: Instance,
+    j: int,
+    mix: np.ndarray,
+    class_ub: np.ndarray,
+    seg_mix: np.ndarray | None = None,
+) -> np.ndarray:
     """Points ``(T, F_j(T))`` of the least cost at site ``j`` (open), shape (K, 2).
 
     ``T`` runs over 0 and every load at which some class needs one more place,
@@ -51,16 +58,34 @@ def site_curve(inst: Instance, j: int, mix: np.ndarray, class_ub: np.ndarray) ->
     constant between two such loads and takes the value at the right end, so
     the lower hull of these points lies below ``F_j`` on the whole range.
     ``class_ub``: most places that may be added per class at ``j``.
+
+    Caregivers are the staffing rule's roster (:mod:`tuoyu_sim.staffing`): the
+    full segments of the day from the places, the others from their loads,
+    ``seg_mix[a, s] * T`` (the smallest share of the enrolled load present in
+    segment ``s`` among the communities; walk-ins left out, which is valid: they
+    only add). Without ``seg_mix``, only the full segments count.
     """
     p0 = inst.places0[j].astype(float)
     live = mix > 0
     if not np.any(live):
         return np.zeros((0, 2))
     tmax = float(np.min((p0[live] + class_ub[live]) / mix[live]))
+    rule = inst.rule
+    partial = np.flatnonzero(~rule.full)
+    if seg_mix is None:
+        seg_mix = np.zeros((len(mix), len(rule.segments)))
     ts = [np.zeros(1)]
     for a in np.flatnonzero(live):
         k = np.arange(1, math.floor(tmax * mix[a] + 1e-9) + 1)
         ts.append(k / mix[a])
+        for g in partial:  # a class needs one more caregiver in a partial segment
+            m = float(seg_mix[a, g])
+            if m > 0:
+                ts.append(
+                    np.arange(1, math.floor(tmax * m / inst.ratio[a] + 1e-9) + 1)
+                    * inst.ratio[a]
+                    / m
+                )
     t = np.unique(np.concatenate(ts))
     t = t[t <= tmax + 1e-9]
     places = np.ceil(mix[None, :] * t[:, None] - 1e-9)
@@ -72,7 +97,10 @@ def site_curve(inst: Instance, j: int, mix: np.ndarray, class_ub: np.ndarray) ->
     stop = int(np.argmin(ok)) if not ok.all() else t.size
     t, x = t[:stop], x[:stop]
     total = p0[None, :] + x
-    direct = np.ceil(total / inst.ratio[None, :] - 1e-9).sum(axis=1)
+    direct = np.array(
+        [sum(rule.roster_at(seg_mix.T * tk, total[k], inst.shifts0[j])) for k, tk in enumerate(t)],
+        dtype=float,
+    )
     hires = np.maximum(0.0, direct - inst.staff0[j, 0] - inst.staff0[j, 1])
     health = np.where(
         total.sum(axis=1) >= inst.full_time_health_from, max(inst.min_health, 1), inst.min_health

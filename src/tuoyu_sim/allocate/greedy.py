@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-from tuoyu_sim.allocate.instance import Instance
+from tuoyu_sim.allocate.instance import Instance, rosters
 from tuoyu_sim.allocate.walkin import places_for_load
 
 
@@ -56,7 +56,12 @@ def greedy_start(
     bounds = np.searchsorted(pairs.rows, np.arange(inst.n_communities + 1))
 
     def need(e: np.ndarray, w: np.ndarray) -> np.ndarray:
-        walk = np.array([places_for_load(float(x), beta) if x > 0 and beta < 1 else 0 for x in w])
+        walk = np.array(
+            [
+                places_for_load(float(x), beta, inst.walk_in_shape) if x > 0 and beta < 1 else 0
+                for x in w
+            ]
+        )
         return np.ceil(e - 1e-9) + walk
 
     def fits(j: int, i: int, theta: float) -> bool:
@@ -133,7 +138,7 @@ def greedy_start(
             continue
         for a in range(n_a):
             if load[j, a] > 0 and beta < 1:
-                walk[j, a] = places_for_load(float(load[j, a]), beta)
+                walk[j, a] = places_for_load(float(load[j, a]), beta, inst.walk_in_shape)
         places[j] = np.maximum(places[j], np.ceil(enrolled[j] - 1e-9) + walk[j])
     added = (places - inst.places0).astype(np.int64)
     # places per 1,000: add where the marginal cost (place + caregivers) is least
@@ -171,11 +176,12 @@ def greedy_start(
             return None
     staff = np.zeros((n_j, 3), dtype=np.int64)
     role = 0 if inst.role_cost[0] < inst.role_cost[1] else 1
+    roster = rosters(inst, opened, added, walk, share)
     for j in range(n_j):
         if not opened[j]:
             continue
         p = inst.places0[j] + added[j]
-        direct = sum(math.ceil(int(p[a]) / int(inst.ratio[a])) for a in range(n_a))
+        direct = int(roster[j].sum())
         staff[j, role] = max(0, direct - int(inst.staff0[j, 0] + inst.staff0[j, 1]))
         health = inst.min_health
         if p.sum() >= inst.full_time_health_from:

@@ -13,6 +13,9 @@ Units
   children that would be present if nobody were turned away): arrivals per
   child per open day x children x age share x mean stay hours / hours of the
   care type's arrival window (the opening hours when it has none).
+* ``enrolled_seg[i, a, s]`` is the enrolled demand weighted by the presence
+  share of its care type in segment ``s`` of the day (:mod:`tuoyu_sim.staffing`):
+  the places' worth of children a site serving community ``i`` has present then.
 * Distances in metres; costs in yuan (CNY); caregiver costs over
   ``costs.years``.
 * ``demand[i] = sum_a enrolled[i, a] + walk_in[i, a]`` — the places' worth of
@@ -31,10 +34,12 @@ from typing import Literal
 
 import numpy as np
 
+from tuoyu_sim.allocate.walkin import WalkInShape, walk_in_shape
 from tuoyu_sim.demand import stay_distribution
 from tuoyu_sim.errors import UserError
 from tuoyu_sim.geography import Pairs, pairs_within, sites
 from tuoyu_sim.scenario import ROLES, Scenario
+from tuoyu_sim.staffing import StaffingRule, shift_counts, staffing_rule
 
 DecayKind = Literal["off", "linear", "power", "exponential"]
 
@@ -86,6 +91,14 @@ class Instance:
     full_time_health_from: int
     max_turn_away: float
     decay_kind: DecayKind
+    rule: StaffingRule
+    """The staffing rule (segments of the day, presence shares, absence)."""
+    enrolled_seg: np.ndarray
+    """Enrolled demand present in each segment, shape (I, A, S) (see Units)."""
+    shifts0: np.ndarray
+    """Existing direct caregivers on each shift, shape (J, shifts) (zero at candidates)."""
+    walk_in_shape: WalkInShape | None
+    """Walk-in load through the day (None: steady; :mod:`.walkin`)."""
 
     @property
     def n_communities(self) -> int:
@@ -185,7 +198,10 @@ def build_instance(
     n_c, n_a, n_j = len(comms), len(classes), len(targets)
     n_f = len(scenario.facilities)
 
+    rule = staffing_rule(scenario)
+    phi = dict(zip(rule.care_types, rule.enrolled_weight, strict=True))
     enrolled = np.zeros((n_c, n_a))
+    enrolled_seg = np.zeros((n_c, n_a, len(rule.segments)))
     walk_in = np.zeros((n_c, n_a))
     walk_factor: dict[str, float] = {}
     for t, ct in scenario.care_types.items():
@@ -202,7 +218,9 @@ def build_instance(
                 if p <= 0:
                     continue
                 if scenario.care_types[t].mode == "enrolled":
-                    enrolled[i, a_idx] += u * share * p * scenario.place_share(t)
+                    held = u * share * p * scenario.place_share(t)
+                    enrolled[i, a_idx] += held
+                    enrolled_seg[i, a_idx] += held * phi[t]
                 else:
                     walk_in[i, a_idx] += u * share * p * walk_factor[t]
 
@@ -211,6 +229,7 @@ def build_instance(
 
     places0 = np.zeros((n_j, n_a), dtype=np.int64)
     staff0 = np.zeros((n_j, len(ROLES)), dtype=np.int64)
+    shifts0 = np.zeros((n_j, len(rule.shift_names)), dtype=np.int64)
     add_cap = np.zeros(n_j, dtype=np.int64)
     area_free = np.full(n_j, np.inf)
     site_cost = np.zeros(n_j)
@@ -220,6 +239,7 @@ def build_instance(
         for a_idx, a in enumerate(classes):
             places0[j, a_idx] = f.places.get(a, 0)
         staff0[j] = [f.staff.teacher, f.staff.nursery, f.staff.health]
+        shifts0[j] = shift_counts(scenario, f)
         if f.area_m2 is None:
             add_cap[j] = 0  # no floor area given: the facility is not expanded
             area_free[j] = 0.0
@@ -265,7 +285,39 @@ def build_instance(
         full_time_health_from=scenario.staff.full_time_health_from_children,
         max_turn_away=scenario.targets.max_turn_away,
         decay_kind=kind,
+        rule=rule,
+        enrolled_seg=enrolled_seg,
+        shifts0=shifts0,
+        walk_in_shape=walk_in_shape(scenario),
     )
+
+
+def segment_loads(
+    inst: Instance, added: np.ndarray, walk: np.ndarray, share: np.ndarray
+) -> np.ndarray:
+    """Places' worth of children present at each site by class and segment of the
+    day, shape (J, A, S): enrolled demand served there weighted by its presence
+    share, and walk-in places by the walk-in presence share (:mod:`tuoyu_sim.staffing`).
+    Capped at the site's places."""
+    n_j, n_a, n_s = inst.n_sites, len(inst.classes), len(inst.rule.segments)
+    out = np.zeros((n_j, n_a, n_s))
+    np.add.at(out, inst.pairs.cols, inst.enrolled_seg[inst.pairs.rows] * share[:, None, None])
+    out += walk[:, :, None] * inst.rule.walk[None, None, :]
+    places = (inst.places0 + added).astype(float)
+    return np.minimum(out, places[:, :, None])
+
+
+def rosters(
+    inst: Instance, opened: np.ndarray, added: np.ndarray, walk: np.ndarray, share: np.ndarray
+) -> np.ndarray:
+    """Direct caregivers per shift at every site by the staffing rule, shape (J, shifts)
+    (zero where the site is not open); never fewer than a facility has now."""
+    loads = segment_loads(inst, added, walk, share)
+    out = np.zeros((inst.n_sites, len(inst.rule.shift_names)), dtype=np.int64)
+    for j in np.flatnonzero(opened):
+        places = inst.places0[j] + added[j]
+        out[j] = inst.rule.roster_at(loads[j].T, places, inst.shifts0[j])
+    return out
 
 
 def covered_mask(inst: Instance, open_sites: np.ndarray) -> np.ndarray:

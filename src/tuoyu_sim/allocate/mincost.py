@@ -56,8 +56,16 @@ Model
         && \forall j && \text{(maxp, area)} \\
     & \rho_a g_{ja} \ge p^0_{ja} + x_{ja}
         && \forall j, a && \text{(ratio\_class)} \\
-    & s^0_{jt} + s^0_{jn} + y_{jt} + y_{jn} \ge \sum_a g_{ja}
+    & \rho_a g_{ja\sigma} \ge \sum_{i \in N(j)} e_{ia\sigma} s_{ij}
+        + \varphi_{w\sigma} \sum_k \delta_{jak}
+        && \forall j, a, \sigma \notin F && \text{(seg\_class)} \\
+    & (1 - q) \sum_{h \in S(\sigma)} n_{jh} \ge \sum_a g_{ja\sigma}
+        \ (\sigma \notin F), \quad \ge \sum_a g_{ja}\ (\sigma \in F)
+        && \forall j, \sigma && \text{(seg)} \\
+    & \sum_h n_{jh} \ge \sum_a g_{ja}, \quad n_{jh} \ge n^0_{jh}
         && \forall j && \text{(ratio)} \\
+    & y_{jt} + y_{jn} \ge \sum_h n_{jh} - s^0_{jt} - s^0_{jn}
+        && \forall j && \text{(hire\_direct)} \\
     & s^0_{jh} + y_{jh} \ge H o_j, \quad s^0_{jh} + y_{jh} \ge b_j,\quad
       \sum_a (p^0_{ja} + x_{ja}) \le N - 1 + M_j b_j
         && \forall j && \text{(health)} \\
@@ -70,6 +78,17 @@ Model
     & \text{cost} \le B && && \text{(budget)} \\
     & \sum_{j \in N(i) \cap C} o_j \ge 1
         && \forall i \text{ not covered by } E && \text{(cover; optional)}
+
+The caregivers are the staffing rule of :mod:`tuoyu_sim.staffing`, in its
+terms: :math:`n_{jh} \in \mathbb{Z}_+` caregivers rostered on shift :math:`h`
+(at least the :math:`n^0_{jh}` there now), :math:`S(\sigma)` the shifts on
+duty in segment :math:`\sigma` of the day, :math:`g_{ja\sigma} \in
+\mathbb{Z}_+` the caregivers class :math:`a` needs then, :math:`e_{ia\sigma}`
+the enrolled demand present then (``Instance.enrolled_seg``), :math:`F` the
+full segments (every enrolled care type present: the rule on all places),
+:math:`\varphi_{w\sigma}` the walk-in presence share and :math:`q` the absence
+probability. Every caregiver rostered is paid: the direct hires :math:`y_{jt}
++ y_{jn}` cover the roster beyond the staff there now.
 
 The ceil ratio rule is exact: :math:`g_{ja}` integer with
 :math:`\rho_a g_{ja} \ge` places is :math:`\lceil \text{places}/\rho_a \rceil`
@@ -109,12 +128,13 @@ import numpy as np
 import pulp
 
 from tuoyu_sim.allocate.envelope import envelope, site_curve
-from tuoyu_sim.allocate.instance import Instance
+from tuoyu_sim.allocate.instance import Instance, rosters, segment_loads
 from tuoyu_sim.allocate.solvers import SolveOutcome, SolverSpec, solve
 from tuoyu_sim.allocate.walkin import max_loads, places_for_load
 
 ModelObjective = Literal["cost", "coverage", "places"]
 
+BIGM_SHIFTS = 2
 SHARE_CRUMB = 1e-6
 """Shares at or below this are read back as 0."""
 
@@ -181,6 +201,10 @@ class MinCostModel:
     fulltime: dict[int, pulp.LpVariable]
     cost: pulp.LpAffineExpression
     served: pulp.LpAffineExpression
+    roster: dict[tuple[int, int], pulp.LpVariable] = field(default_factory=dict)
+    """(site, shift) -> direct caregivers rostered on that shift."""
+    seg_need: dict[tuple[int, int, int], pulp.LpVariable] = field(default_factory=dict)
+    """(site, class, segment) -> caregivers the class needs in that segment."""
 
 
 @dataclass(frozen=True)
@@ -232,17 +256,18 @@ def walk_in_levels(inst: Instance) -> dict[tuple[int, int], np.ndarray]:
         return {}
     reach = np.zeros((inst.n_sites, len(inst.classes)))
     np.add.at(reach, inst.pairs.cols, inst.walk_in[inst.pairs.rows])
-    out: dict[tuple[int, int], np.ndarray] = {}
-    cache: dict[int, np.ndarray] = {}
+    shape = inst.walk_in_shape
+    top = 0
+    sizes: dict[tuple[int, int], int] = {}
     for j, a in zip(*np.nonzero(reach > 1e-12), strict=True):
         cap = int(inst.places0[j, a] + _class_ub(inst, int(j), int(a)))
-        k = cap if beta <= 0 else min(places_for_load(float(reach[j, a]), beta), cap)
-        if k <= 0:
-            continue
-        if k not in cache:
-            cache[k] = max_loads(k, beta) if beta > 0 else np.zeros(k + 1)
-        out[(int(j), int(a))] = cache[k]
-    return out
+        k = cap if beta <= 0 else min(places_for_load(float(reach[j, a]), beta, shape), cap)
+        if k > 0:
+            sizes[(int(j), int(a))] = k
+            top = max(top, k)
+    # Lambda_0..Lambda_k is a prefix of Lambda_0..Lambda_top
+    lam = max_loads(top, beta, shape) if beta > 0 else np.zeros(top + 1)
+    return {ja: lam[: k + 1] for ja, k in sizes.items()}
 
 
 def _safe(lam: np.ndarray) -> np.ndarray:
@@ -282,7 +307,9 @@ def _envelope_rows(
     ub = np.array([_class_ub(inst, j, a) for a in range(n_a)], dtype=float)
     # every class load is at least the smallest share of it among the communities
     mix = (enrolled[mine] / load[mine, None]).min(axis=0)
-    lines = envelope(site_curve(inst, j, mix, ub))
+    present = inst.enrolled_seg[inst.pairs.rows[ps]][mine]  # (n, A, S)
+    seg_mix = (present / load[mine, None, None]).min(axis=0)
+    lines = envelope(site_curve(inst, j, mix, ub, seg_mix))
     site: list[tuple[pulp.LpVariable, float]] = [
         (add[(j, a)], inst.place_cost) for a in range(n_a) if (j, a) in add
     ]
@@ -305,6 +332,93 @@ def _envelope_rows(
             0.0 if cand else icpt / unit,
             f"envelope_{j}_{k}",
         )
+
+
+def _staff_rows(
+    prob: pulp.LpProblem,
+    inst: Instance,
+    j: int,
+    ps: list[int],
+    share: dict[int, pulp.LpVariable],
+    add: dict[tuple[int, int], pulp.LpVariable],
+    walk: dict[tuple[int, int], list[pulp.LpVariable]],
+    need: dict[tuple[int, int], pulp.LpVariable],
+    roster: dict[tuple[int, int], pulp.LpVariable],
+    seg_need: dict[tuple[int, int, int], pulp.LpVariable],
+    hire: dict[tuple[int, int], pulp.LpVariable],
+    open_: dict[int, pulp.LpVariable],
+    opts: MinCostOptions,
+) -> None:
+    """Rows of the staffing rule at site ``j`` (``ratio_class``, ``seg_class``,
+    ``seg``, ``ratio``, ``hire_direct``; :mod:`tuoyu_sim.staffing`)."""
+    rule = inst.rule
+    n_a = len(inst.classes)
+    shifts = [roster[(j, s)] for s in range(len(rule.shift_names)) if (j, s) in roster]
+    if not shifts:
+        return
+    gs = []
+    for a in range(n_a):
+        if (j, a) not in need:
+            continue
+        terms = [(need[(j, a)], float(inst.ratio[a]))]
+        if (j, a) in add:
+            terms.append((add[(j, a)], -1.0))
+        _add(
+            prob,
+            _expr(terms),
+            pulp.LpConstraintGE,
+            float(inst.places0[j, a]),
+            f"ratio_class_{j}_{a}",
+        )
+        gs.append((need[(j, a)], -1.0))
+    walk_phi = rule.walk
+    cover = rule.cover
+    full = rule.full
+    q = rule.availability
+    for g in range(len(rule.segments)):
+        seg_terms: list[tuple[pulp.LpVariable, float]] = []
+        if full[g]:
+            seg_terms = gs  # the national rule on all places
+        for a in range(n_a if not full[g] else 0):
+            v = seg_need.get((j, a, g))
+            if v is None:
+                continue
+            load = [
+                (share[p], -float(inst.enrolled_seg[inst.pairs.rows[p], a, g]))
+                for p in ps
+                if inst.enrolled_seg[inst.pairs.rows[p], a, g] > 0
+            ]
+            if walk_phi[g] > 0:
+                load += [(d, -float(walk_phi[g])) for d in walk.get((j, a), [])]
+            if not load:
+                continue
+            _add(
+                prob,
+                _expr([(v, float(inst.ratio[a])), *load]),
+                pulp.LpConstraintGE,
+                0.0,
+                f"seg_class_{j}_{a}_{g}",
+            )
+            seg_terms.append((v, -1.0))
+        on = [roster[(j, s)] for s in np.flatnonzero(cover[g]).tolist() if (j, s) in roster]
+        if seg_terms and on:
+            _add(
+                prob,
+                _expr([(v, q) for v in on] + seg_terms),
+                pulp.LpConstraintGE,
+                0.0,
+                f"seg_{j}_{g}",
+            )
+    if gs:
+        _add(prob, _expr([(v, 1.0) for v in shifts] + gs), pulp.LpConstraintGE, 0.0, f"ratio_{j}")
+    _add(
+        prob,
+        _expr([(hire[(j, 0)], 1.0), (hire[(j, 1)], 1.0)] + [(v, -1.0) for v in shifts]),
+        pulp.LpConstraintGE,
+        -float(inst.staff0[j, 0] + inst.staff0[j, 1]),
+        f"hire_direct_{j}",
+    )
+    del open_, opts
 
 
 def build_min_cost(inst: Instance, options: MinCostOptions) -> MinCostModel:
@@ -352,6 +466,9 @@ def build_min_cost(inst: Instance, options: MinCostOptions) -> MinCostModel:
 
     need: dict[tuple[int, int], pulp.LpVariable] = {}
     hire: dict[tuple[int, int], pulp.LpVariable] = {}
+    roster: dict[tuple[int, int], pulp.LpVariable] = {}
+    seg_need: dict[tuple[int, int, int], pulp.LpVariable] = {}
+    rule = inst.rule
     fulltime: dict[int, pulp.LpVariable] = {}
     max_direct = np.zeros(n_j)
     for j in range(n_j):
@@ -364,6 +481,22 @@ def build_min_cost(inst: Instance, options: MinCostOptions) -> MinCostModel:
                 max_direct[j] += math.ceil(top / inst.ratio[a])
         for r in range(3):
             hire[(j, r)] = pulp.LpVariable(f"hire_{j}_{r}", 0, None, cat=pulp.LpInteger)
+        if max_direct[j] > 0 or inst.shifts0[j].sum() > 0:
+            for s_, name in enumerate(rule.shift_names):
+                roster[(j, s_)] = pulp.LpVariable(
+                    f"roster_{j}_{name}", int(inst.shifts0[j, s_]), None, cat=pulp.LpInteger
+                )
+            for a in range(n_a):
+                top = int(inst.places0[j, a]) + _class_ub(inst, j, a)
+                if top <= 0:
+                    continue
+                for g in np.flatnonzero(~rule.full).tolist():
+                    seg_need[(j, a, g)] = pulp.LpVariable(
+                        f"seg_need_{j}_{a}_{g}",
+                        0,
+                        math.ceil(top / inst.ratio[a]),
+                        cat=pulp.LpInteger,
+                    )
         top_total = int(inst.places0[j].sum()) + int(inst.add_cap[j])
         if top_total >= inst.full_time_health_from:
             fulltime[j] = pulp.LpVariable(f"fulltime_{j}", 0, 1, cat=pulp.LpBinary)
@@ -530,30 +663,8 @@ def build_min_cost(inst: Instance, options: MinCostOptions) -> MinCostModel:
                     f"link_{pairs.rows[p]}_{j}",
                 )
 
-        # -- caregivers -----------------------------------------------------------
-        gs = []
-        for a in range(n_a):
-            if (j, a) not in need:
-                continue
-            terms = [(need[(j, a)], float(inst.ratio[a]))]
-            if (j, a) in add:
-                terms.append((add[(j, a)], -1.0))
-            _add(
-                prob,
-                _expr(terms),
-                pulp.LpConstraintGE,
-                float(inst.places0[j, a]),
-                f"ratio_class_{j}_{a}",
-            )
-            gs.append((need[(j, a)], -1.0))
-        if gs:
-            _add(
-                prob,
-                _expr([(hire[(j, 0)], 1.0), (hire[(j, 1)], 1.0), *gs]),
-                pulp.LpConstraintGE,
-                -float(inst.staff0[j, 0] + inst.staff0[j, 1]),
-                f"ratio_{j}",
-            )
+        # -- caregivers (the staffing rule, tuoyu_sim.staffing) ----------------------
+        _staff_rows(prob, inst, j, ps, share, add, walk, need, roster, seg_need, hire, open_, opts)
         if inst.min_health > 0:
             _add(
                 prob,
@@ -584,7 +695,8 @@ def build_min_cost(inst: Instance, options: MinCostOptions) -> MinCostModel:
                 f"health_ft_staff_{j}",
             )
         if cand[j] and opts.strengthen:
-            big_staff = float(max_direct[j] + max(inst.min_health, 1))
+            per_shift = math.ceil(max_direct[j] / inst.rule.availability)
+            big_staff = float(BIGM_SHIFTS * per_shift + max(inst.min_health, 1))
             for r in range(3):
                 _add(
                     prob,
@@ -593,6 +705,15 @@ def build_min_cost(inst: Instance, options: MinCostOptions) -> MinCostModel:
                     0.0,
                     f"hire_open_{j}_{r}",
                 )
+            for h in range(len(inst.rule.shift_names)):
+                if (j, h) in roster:
+                    _add(
+                        prob,
+                        _expr([(roster[(j, h)], 1.0), (open_[j], -float(per_shift))]),
+                        pulp.LpConstraintLE,
+                        0.0,
+                        f"roster_open_{j}_{h}",
+                    )
         if opts.strengthen and opts.envelope:
             _envelope_rows(prob, inst, j, ps, share, add, hire, open_)
 
@@ -627,7 +748,20 @@ def build_min_cost(inst: Instance, options: MinCostOptions) -> MinCostModel:
                     f"cover_{ci}",
                 )
     return MinCostModel(
-        prob, inst, opts, open_, add, share, walk, need, hire, fulltime, cost, served
+        prob,
+        inst,
+        opts,
+        open_,
+        add,
+        share,
+        walk,
+        need,
+        hire,
+        fulltime,
+        cost,
+        served,
+        roster,
+        seg_need,
     )
 
 
@@ -693,6 +827,14 @@ def set_warm_start(model: MinCostModel, start: dict[str, np.ndarray], *, eps: fl
     for (j, a), v in model.need.items():
         values.append((v, float(math.ceil((inst.places0[j, a] + added[j, a]) / inst.ratio[a]))))
     values += [(v, float(staff[j, r])) for (j, r), v in model.hire.items()]
+    if model.roster:
+        roster = rosters(inst, opened.astype(bool), added, walk, share)
+        values += [(v, float(roster[j, h])) for (j, h), v in model.roster.items()]
+        loads = segment_loads(inst, added, walk, share)
+        values += [
+            (v, float(math.ceil(loads[j, a, g] / inst.ratio[a] - 1e-6)))
+            for (j, a, g), v in model.seg_need.items()
+        ]
     for j, v in model.fulltime.items():
         total = float(inst.places0[j].sum() + added[j].sum())
         values.append((v, 1.0 if total >= inst.full_time_health_from else 0.0))

@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from tuoyu_sim.allocate.instance import Instance
-from tuoyu_sim.scenario import ROLES, Scenario, validate_data
+from tuoyu_sim.allocate.instance import Instance, rosters
+from tuoyu_sim.scenario import ROLES, WALK_IN_POOL, Scenario, validate_data
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,9 @@ class SitePlan:
     staff_before: dict[str, int]
     staff: dict[str, int]
     cost_cny: float
+    shifts: dict[str, int] | None = None
+    """Direct caregivers on each shift by the staffing rule (:mod:`tuoyu_sim.staffing`);
+    None without named shifts."""
 
     @property
     def added_places(self) -> int:
@@ -113,6 +116,16 @@ def make_plan(
     classes = inst.classes
     sites: list[SitePlan] = []
     total_cost = 0.0
+    named = inst.scenario.staff.shifts is not None
+    walk_arr = np.zeros_like(added) if walk is None else walk
+    roster = rosters(inst, opened, added, walk_arr, share)
+    staff = staff.copy()
+    for j in np.flatnonzero(opened).tolist():
+        # the solver's direct hires cover the roster; a rounding crumb never leaves
+        # it short
+        short = int(roster[j].sum()) - int(inst.staff0[j, :2].sum() + staff[j, :2].sum())
+        if short > 0:
+            staff[j, 0 if inst.role_cost[0] < inst.role_cost[1] else 1] += short
     for j in range(inst.n_sites):
         if not opened[j]:
             continue
@@ -128,9 +141,25 @@ def make_plan(
             wk = {a: int(walk[j, k]) for k, a in enumerate(classes)}
         elif new:
             wk = {a: 0 for a in classes}
+        shifts = None
+        if named:
+            counts = roster[j].copy()
+            extra = sa["teacher"] + sa["nursery"] - int(counts.sum())
+            if extra > 0:  # caregivers beyond the rule (kept from before): the longest shift
+                times = inst.rule.shift_times
+                counts[int(np.argmax([e - b for b, e in times]))] += extra
+            shifts = dict(zip(inst.rule.shift_names, (int(x) for x in counts), strict=True))
         sites.append(
             SitePlan(
-                inst.site_ids[j], "new" if new else "existing", before, after, wk, sb, sa, cost
+                inst.site_ids[j],
+                "new" if new else "existing",
+                before,
+                after,
+                wk,
+                sb,
+                sa,
+                cost,
+                shifts,
             )
         )
         total_cost += cost
@@ -275,9 +304,9 @@ def planned_scenario(plan: Plan, scenario: Scenario) -> Scenario:
     places, staff and walk-in reserved places from the plan); existing
     facilities get their added places and caregivers. Shifts (when the
     scenario names them) get the caregivers in proportion to
-    ``staff.shifts.*.share``. Walk-in places are written as ``reserved`` places,
-    split over the walk-in care types by their share of the district's walk-in
-    load in that class.
+    ``staff.shifts.*.share``, unless the plan rostered them by the staffing rule.
+    Walk-in places are written as ``reserved`` places: one pool shared by every
+    walk-in care type (``reserved.walk_in``) when there are several.
     """
     data = scenario.to_dict()
     by_id = {s.id: s for s in plan.sites}
@@ -293,6 +322,11 @@ def planned_scenario(plan: Plan, scenario: Scenario) -> Scenario:
                 type_load[t][a] += c.under3 * mix * c.demand.get(t, 0.0)
 
     def reserved_for(wk: dict[str, int]) -> dict[str, dict[str, int]]:
+        if len(walk_types) > 1:
+            # one pool every walk-in type shares: the places were sized for the
+            # pooled load (Erlang B), and pools split by type would turn more away
+            pooled = {a: n for a, n in wk.items() if n > 0}
+            return {WALK_IN_POOL: pooled} if pooled else {}
         out: dict[str, dict[str, int]] = {}
         for a, n in wk.items():
             split = _largest_remainder(n, [type_load[t][a] for t in walk_types])
@@ -322,7 +356,9 @@ def planned_scenario(plan: Plan, scenario: Scenario) -> Scenario:
                 f["reserved"] = res
             else:
                 f.pop("reserved", None)
-        if "shifts" in f or shift_names:
+        if s.shifts is not None:
+            f["shifts"] = dict(s.shifts)
+        elif "shifts" in f or shift_names:
             sh = shifts_for(s.staff["teacher"] + s.staff["nursery"], f.get("shifts"))
             if sh is not None:
                 f["shifts"] = sh
@@ -344,7 +380,11 @@ def planned_scenario(plan: Plan, scenario: Scenario) -> Scenario:
             res = reserved_for(s.walk_in_places)
             if res:
                 fac["reserved"] = res
-        sh = shifts_for(s.staff["teacher"] + s.staff["nursery"], None)
+        sh = (
+            dict(s.shifts)
+            if s.shifts is not None
+            else shifts_for(s.staff["teacher"] + s.staff["nursery"], None)
+        )
         if sh is not None:
             fac["shifts"] = sh
         new_facilities.append(fac)

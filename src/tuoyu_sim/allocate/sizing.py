@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from tuoyu_sim.allocate.instance import Instance
+from tuoyu_sim.allocate.instance import Instance, rosters
 from tuoyu_sim.allocate.walkin import places_for_load
 
 
@@ -37,13 +37,15 @@ def _places_for(
     inst: Instance, enrolled: np.ndarray, load: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     beta = inst.max_turn_away
-    walk = np.array([places_for_load(float(x), beta) if beta < 1 else 0 for x in load])
+    walk = np.array(
+        [places_for_load(float(x), beta, inst.walk_in_shape) if beta < 1 else 0 for x in load]
+    )
     return np.ceil(enrolled - 1e-9).astype(np.int64) + walk, walk
 
 
-def staff_for(inst: Instance, places: np.ndarray) -> np.ndarray:
-    """Least-cost staff (teacher, nursery, health) for ``places`` by class at a new site."""
-    direct = sum(math.ceil(int(places[a]) / int(inst.ratio[a])) for a in range(places.size))
+def staff_for(inst: Instance, places: np.ndarray, direct: int) -> np.ndarray:
+    """Least-cost staff (teacher, nursery, health) at a new site with ``places`` by
+    class and ``direct`` caregivers (the staffing rule's roster)."""
     health = inst.min_health if places.sum() > 0 else 0
     if places.sum() >= inst.full_time_health_from:
         health = max(health, 1)
@@ -90,6 +92,9 @@ def size_new_sites(
             theta = lo
         tot, wk = _places_for(inst, theta * e, theta * w)
         added[j], walk[j] = tot, wk
-        staff[j] = staff_for(inst, tot)
         share[ps] = theta
+    new = opened & inst.is_candidate
+    roster = rosters(inst, new, added, walk, share)
+    for j in np.flatnonzero(new).tolist():
+        staff[j] = staff_for(inst, added[j], int(roster[j].sum()))
     return added, walk, staff, share
