@@ -8,7 +8,17 @@ place an enrolled child will need later that day, and occupancy never exceeds
 places.
 
 Caregivers needed = sum over classes of ceil(present_c / ratio_c), kept up to
-date incrementally. A walk-in is admitted only if a place of its class is free
+date incrementally.
+
+Staffing, in the terms of :mod:`tuoyu_sim.staffing` (the rule both the
+allocation model and the plan loop roster by): each caregiver works one shift;
+the shifts on duty change at the segment boundaries of the day; on each day a
+caregiver is absent with probability q (``staff.absence_probability``), so the
+caregivers on shift in a segment are a binomial draw of those rostered on the
+shifts on duty. The rule rosters, per segment, caregivers whose expected number
+present, (1 - q) times those rostered, covers the national ratios for the
+children who can be there then (all places in the core of the day); here the
+children actually present, minute by minute, are held to the ratios. A walk-in is admitted only if a place of its class is free
 *and* the caregivers on shift still meet the ratio after admitting it; an
 enrolled child is always admitted, and a shortfall is a *ratio breach*, timed
 to the minute.

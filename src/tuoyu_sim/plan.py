@@ -136,15 +136,18 @@ def shortfalls(
 
     With ``judgements`` (:func:`tuoyu_sim.stopping.judge`) a turn-away or breach
     shortfall is a verdict of the stopping rule; without, the simulated mean
-    above the target. A waitlist counts only while the district enrols less of
-    the demand within reach than ``targets.coverage_share`` asks: a plan may
-    leave the rest unserved by design.
+    above the target. A waitlist above ``targets.max_waitlist`` counts when the
+    scenario sets that target; otherwise only while the district enrols less of
+    the demand within reach than ``targets.coverage_share`` asks (a plan may
+    leave the rest unserved by design).
     """
     tg = scenario.targets
     d = summary["district"]
     wanting = d["enrolled_demand"] - d["unreached_enrolled"]
     served = d["enrolled"] / wanting if wanting > 0 else 1.0
-    check_waitlist = served + 1e-9 < tg.coverage_share
+    # a scenario that sets max_waitlist asks for it; otherwise a waitlist is a
+    # shortfall only while the coverage target is missed
+    check_waitlist = "max_waitlist" in tg.model_fields_set or served + 1e-9 < tg.coverage_share
     verdict = {(j.facility, j.level): j.verdict for j in judgements or ()}
     out = []
     for f in summary["facilities"]:
@@ -297,6 +300,7 @@ def resize(
         walk_places = _walk_in_places(scenario, j)
         add_walk = np.zeros(len(ages), dtype=np.int64)
         add_enrol = np.zeros(len(ages), dtype=np.int64)
+        pool_walk = walk_places
         shifts = np.array(shift_counts(scenario, f), dtype=np.int64)
         why: list[str] = []
         if "turn_away" in kinds:
@@ -307,11 +311,14 @@ def resize(
             # the load this facility met: its own walk-ins and those sent on to it
             load = _walk_in_load(scenario, (arrivals + fs["redirected_in"]) / runs)
             if for_place > 0 and for_place >= 0.25 * refused:
+                # the places walk-ins could use: their pool, else every place not enrolled
                 held = int(walk_places.sum()) or max(0, int(places.sum()) - fs["enrolled"])
                 need = _places_for_turn_away(scenario, held, load, for_place / max(1, arrivals))
                 extra = max(need - held, 1)
                 weights = fd.walk_in_per_day.sum(axis=0) if walk_types else places
                 add_walk = _spread(extra, weights)
+                # the pool holds them all from now on, so enrolment cannot take them
+                pool_walk = _spread(held + extra, weights).astype(float)
                 why.append(f"+{extra} walk-in places (turn-away for want of a place)")
             if for_staff > 0 and for_staff >= 0.25 * refused:
                 h = _refusal_shift(scenario, fid, breach_rows)
@@ -343,24 +350,40 @@ def resize(
                         f"+{int(add_walk.sum() + add_enrol.sum())} places (all the room left)"
                     )
         new_places = places + add_walk + add_enrol
-        new_walk = walk_places + add_walk
-        if "breach" in kinds:
-            # the shortfall distribution already counts the days caregivers were absent
-            for name, n in _breach_staff(scenario, f.id, breach_rows).items():
-                shifts[names.index(name)] += n
-                why.append(f"+{n} caregiver(s) on the {name} shift (ratio breaches)")
-        # rostered again by the staffing rule for the places it now has
+        new_walk = np.minimum(pool_walk, new_places)
+        if add_walk.sum() == 0 and not walk_places.sum():
+            # no pool: the places its walk-in load needs, within the places not enrolled
+            from tuoyu_sim.allocate.walkin import places_for_load, walk_in_shape
+
+            daily = float(fd.walk_in_per_day.sum())
+            need = places_for_load(
+                _walk_in_load(scenario, daily),
+                scenario.targets.max_turn_away,
+                walk_in_shape(scenario),
+            )
+            free = max(0, int(new_places.sum()) - fs["enrolled"])
+            new_walk = _spread(min(need, free), fd.walk_in_per_day.sum(axis=0)).astype(float)
+        # rostered again by the staffing rule for the places and children it now has
         enrolled = facility_enrolled(scenario, fd.enrolled)
         if add_enrol.sum():
             # new enrolled places held like the facility's present mix of types
             mix = fd.enrolled.sum(axis=1)
             share = mix / mix.sum() if mix.sum() else np.zeros_like(mix, dtype=float)
             enrolled = enrolled + share[:, None] * add_enrol[None, :]
-        roster = np.array(
-            rule.roster(new_places, enrolled, new_walk, shifts.tolist()), dtype=np.int64
-        )
-        if roster.sum() > shifts.sum():
-            why.append(f"+{int(roster.sum() - shifts.sum())} caregiver(s) by the staffing rule")
+        before = np.array(shift_counts(scenario, f), dtype=np.int64)
+        by_rule = np.array(rule.roster(new_places, enrolled, new_walk, before.tolist()))
+        if by_rule.sum() > before.sum():
+            why.append(f"+{int(by_rule.sum() - before.sum())} caregiver(s) by the staffing rule")
+        if "breach" in kinds:
+            # the shortfall distribution already counts the days caregivers were absent;
+            # what the rule adds on a shift counts towards it
+            for name, n in _breach_staff(scenario, f.id, breach_rows).items():
+                h = names.index(name)
+                more = max(0, int(before[h] + n - max(by_rule[h], shifts[h])))
+                shifts[h] += n
+                if more:
+                    why.append(f"+{more} caregiver(s) on the {name} shift (ratio breaches)")
+        roster = np.maximum(by_rule, shifts)
         add_direct = int(roster.sum()) - f.staff.direct
         if (new_places != places).any():
             changes[f"facilities.{j}.places"] = {

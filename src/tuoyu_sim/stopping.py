@@ -27,10 +27,20 @@ against ``targets.max_breach_day_share``), with per-replication values
    but is not rejected is **undecided**: the network is simulated again with
    as many new replications as it had (fresh, independent streams), up to
    ``max_rounds`` looks, and judged on all of them.
-4. **Last look.** A facility still undecided at the last look passes: the
-   simulation cannot show it misses (with four times the replications the
-   test detects a miss of a point or two; the plan loop sizes walk-in places
-   and caregivers for the target itself, so facilities rarely sit at it).
+4. **Last look.** A facility still undecided at the last look is judged by an
+   indifference zone of :math:`\delta` (default one point, 0.01): it passes if
+   its estimate is within :math:`\delta` of its target, and is short otherwise.
+   Holm across many facilities has little power against a single facility a few
+   points over; this keeps such a facility from passing.
+
+**False alarms.** For a network exactly at its targets, the test calls some
+facility short with probability at most :math:`\alpha`; the last look adds,
+for each facility at its target, the chance that its estimate from all the
+replications lies more than :math:`\delta` above it, :math:`\bar\Phi(\delta
+/ \mathrm{SE})` in the normal approximation, small for a facility with many
+walk-ins a day and not for one with a handful. ``tests/test_stopping.py``
+measures the rate over many seeds against :math:`\alpha + \sum_f
+\bar\Phi(\delta/\mathrm{SE}_f)`.
 
 The loop's last pass is a confirmation: the plan that passed is simulated
 again with a fresh seed and must pass again. ``tests/test_stopping.py``
@@ -56,6 +66,9 @@ class StoppingRule:
 
     alpha: float = 0.05
     """Family-wise error rate of calling a facility at its targets short."""
+    indifference: float = 0.01
+    """:math:`\\delta`: how far above its target a facility undecided at the last
+    look may be estimated and still pass."""
     max_rounds: int = 3
     """Most simulations of one network: replications double each round."""
 
@@ -130,7 +143,8 @@ def judge(
     rule
         The stopping rule.
     last_round
-        No further replications will come: undecided facilities pass.
+        No further replications will come: undecided facilities are settled by
+        the indifference zone.
     """
     tests: list[tuple[str, str, float, float, int]] = []
     for level in LEVELS:
@@ -150,7 +164,7 @@ def judge(
         elif not last_round:
             verdict = "undecided"
         else:
-            verdict = "pass"
+            verdict = "pass" if mean <= target + rule.indifference else "short"
         out.append(Judgement(fid, level, mean, target, p, n, verdict))
     return out
 

@@ -392,6 +392,17 @@ def _staff_rows(
                 load += [(d, -float(walk_phi[g])) for d in walk.get((j, a), [])]
             if not load:
                 continue
+            if opts.strengthen:
+                # any child of the class there needs a whole caregiver: the
+                # integer model's g >= 1 as soon as any share or walk-in place is
+                for d, _c in load:
+                    _add(
+                        prob,
+                        _expr([(v, 1.0), (d, -1.0)]),
+                        pulp.LpConstraintGE,
+                        0.0,
+                        f"seg_link_{j}_{a}_{g}_{d.name}",
+                    )
             _add(
                 prob,
                 _expr([(v, float(inst.ratio[a])), *load]),
@@ -418,7 +429,7 @@ def _staff_rows(
         -float(inst.staff0[j, 0] + inst.staff0[j, 1]),
         f"hire_direct_{j}",
     )
-    del open_, opts
+    del open_
 
 
 def build_min_cost(inst: Instance, options: MinCostOptions) -> MinCostModel:
