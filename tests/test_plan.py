@@ -341,3 +341,30 @@ def test_the_loop_converges_on_random_districts_and_changes_only_for_a_cause(see
     # the last two passes hold, the second with a fresh seed (the confirmation)
     last, before = outcome.iterations[-1], outcome.iterations[-2]
     assert last.holds and before.holds and last.confirmation and last.seed != before.seed
+
+
+def test_a_waitlist_at_a_full_facility_opens_a_site_within_reach() -> None:
+    # one community with full-day demand for 30 children, a facility of 10 places
+    # whose floor area is used up, and a candidate site 300 m away
+    sc = tiny(
+        care_types__full_day={
+            "mode": "enrolled",
+            "window": ["08:00", "09:00"],
+            "stay": {"dist": "uniform", "min_hours": 6.0, "max_hours": 8.0},
+        },
+        communities__0__demand={"drop_in": 0.0, "full_day": 0.15},
+        facilities__0__places={"older": 10},
+        facilities__0__area_m2=90.0,
+        facilities__0__staff={"teacher": 2, "nursery": 2},
+        facilities__0__shifts={"early": 2, "late": 2},
+        targets__max_waitlist=0,
+    )
+    result, summary, tabs, found = simulated(sc)
+    assert [x.kind for x in found] == ["waitlist"]
+    new, changes, unfixable = resize(sc, result, summary, tabs["breach_by_hour"], found, set())
+    assert "floor area" in unfixable[0]
+    assert [f.id for f in new.facilities] == ["f1", "s1"]
+    assert new.facilities[1].places["older"] == summary["facilities"][0]["waitlist"]
+    assert new.facilities[1].staff.direct >= 1 and not new.candidate_sites
+    assert any("opened" in c for c in changes)
+    assert scenario_cost(sc, new)["new_sites"] == ["s1"]

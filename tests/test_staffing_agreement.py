@@ -176,7 +176,7 @@ def test_the_program_rosters_what_the_rule_asks(
     assert sol.outcome.has_solution
     got = tuple(round(model.roster[(0, h)].value()) for h in range(2))
     # the rule, by its own covering algorithm, on the loads the program served
-    want = rosters(inst, sol.opened, sol.added_places, sol.walk_in_places, sol.share)[0]
+    want = rosters(inst, sol.opened, sol.added_places, sol.walk_in_places)[0]
     assert got == tuple(int(x) for x in want)
     assert int(sol.added_staff[0, :2].sum()) == sum(got)
 

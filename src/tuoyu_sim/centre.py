@@ -18,10 +18,11 @@ caregivers on shift in a segment are a binomial draw of those rostered on the
 shifts on duty. The rule rosters, per segment, caregivers whose expected number
 present, (1 - q) times those rostered, covers the national ratios for the
 children who can be there then (all places in the core of the day); here the
-children actually present, minute by minute, are held to the ratios. A walk-in is admitted only if a place of its class is free
-*and* the caregivers on shift still meet the ratio after admitting it; an
-enrolled child is always admitted, and a shortfall is a *ratio breach*, timed
-to the minute.
+children actually present, minute by minute, are held to the ratios.
+
+A walk-in is admitted only if a place of its class is free *and* the
+caregivers on shift still meet the ratio after admitting it; an enrolled child
+is always admitted, and a shortfall is a *ratio breach*, timed to the minute.
 
 SimPy drives the day: arrivals (one chain of timeouts per facility, only the
 next arrival on the queue), enrolled arrivals and shift changes are SimPy

@@ -286,6 +286,10 @@ class FacilityDemand:
     """Expected walk-in arrivals per open day by care type and age class, (K, C)."""
     origins: tuple[tuple[np.ndarray, np.ndarray], ...]
     """Per care type: (community indices, probabilities) of where walk-ins come from."""
+    waitlist_by_age: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+    """The waitlist by age class, shape (C,)."""
+    waitlist_from: tuple[int, ...] = ()
+    """Communities (indices) whose children are on the waitlist."""
 
 
 @dataclass(frozen=True)
@@ -388,6 +392,8 @@ def plan_demand(scenario: Scenario) -> DemandPlan:
                     want[i, k, a] -= take
                     used[j, a] += math.ceil((have + take) / s) - math.ceil(have / s)
     waitlist = np.zeros(F, dtype=int)
+    waitlist_age = np.zeros((F, C), dtype=int)
+    waitlist_from: list[list[int]] = [[] for _ in range(F)]
     unreached = 0
     for i in range(len(comms)):
         left = int(want[i].sum())
@@ -395,6 +401,8 @@ def plan_demand(scenario: Scenario) -> DemandPlan:
             continue
         if reach[i].size:
             waitlist[int(reach[i][0])] += left
+            waitlist_age[int(reach[i][0])] += want[i].sum(axis=0)
+            waitlist_from[int(reach[i][0])].append(i)
         else:
             unreached += left
 
@@ -449,6 +457,8 @@ def plan_demand(scenario: Scenario) -> DemandPlan:
                 slots=tuple(slots),
                 enrolled=enrolled[j],
                 waitlist=int(waitlist[j]),
+                waitlist_by_age=waitlist_age[j],
+                waitlist_from=tuple(waitlist_from[j]),
                 walk_in_per_day=walk[j],
                 origins=tuple(origins),
             )

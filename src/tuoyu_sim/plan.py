@@ -290,6 +290,7 @@ def resize(
     changes: dict[str, Any] = {}
     said: list[str] = []
     unfixable: list[str] = []
+    spill: list[tuple[int, np.ndarray]] = []
     for fid in dict.fromkeys(s.facility for s in found):
         j = index[fid]
         f = scenario.facilities[j]
@@ -328,8 +329,9 @@ def resize(
                 )
         if "waitlist" in kinds:
             n = int(fs["waitlist"])
-            weights = fd.enrolled.sum(axis=0) if fd.enrolled.sum() else places
-            add_enrol = _spread(n, weights)
+            add_enrol = np.asarray(fd.waitlist_by_age, dtype=np.int64)
+            if add_enrol.sum() != n:  # pragma: no cover - the plan keeps both
+                add_enrol = _spread(n, fd.enrolled.sum(axis=0) if fd.enrolled.sum() else places)
             why.append(f"+{n} enrolled places (waitlist)")
         extra_places = int(add_walk.sum() + add_enrol.sum())
         if extra_places:
@@ -342,8 +344,13 @@ def resize(
                     )
                     capped.add(fid)
                 scale = room / extra_places
+                left_enrol = add_enrol.copy()
                 add_walk = np.floor(add_walk * scale).astype(np.int64)
                 add_enrol = np.floor(add_enrol * scale).astype(np.int64)
+                left_enrol -= add_enrol
+                if left_enrol.sum():
+                    # the waitlisted children are near: a neighbour with room takes them
+                    spill.append((j, left_enrol))
                 why = [w for w in why if "places" not in w]
                 if add_walk.sum() + add_enrol.sum():
                     why.append(
@@ -404,9 +411,139 @@ def resize(
                 )
         if why:
             said.append(f"{fid}: " + "; ".join(why))
-    if not changes:
+    if not changes and not spill:
         return scenario, said, unfixable
-    return scenario.with_changes(changes), said, unfixable
+    resized = scenario.with_changes(changes) if changes else scenario
+    if spill:
+        resized = _spill(resized, result, spill, capped, said)
+    return resized, said, unfixable
+
+
+def _spill(
+    scenario: Scenario,
+    result: SimulationResult,
+    spill: Sequence[tuple[int, np.ndarray]],
+    capped: set[str],
+    said: list[str],
+) -> Scenario:
+    """Enrolled places a facility at its floor area could not take go to the nearest
+    other facility within reach of the waitlisted children that has room, rostered
+    again by the rule."""
+    from tuoyu_sim.geography import distance_m
+
+    plan = result.model.plan
+    rule = staffing_rule(scenario)
+    names = list(shift_names(scenario))
+    changes: dict[str, Any] = {}
+    opened_sites: list[dict[str, Any]] = []
+    for j, extra in spill:
+        f = scenario.facilities[j]
+        # facilities every waitlisted community can reach, nearest to this one first
+        origins = plan.facilities[j].waitlist_from
+        common = (
+            set.intersection(*(set(plan.reach[i].tolist()) for i in origins)) if origins else set()
+        )
+        near = sorted(
+            (distance_m(scenario, f, scenario.facilities[k]), k)
+            for k in common
+            if k != j and scenario.facilities[k].id not in capped
+        )
+        for d, k in near:
+            if _room(scenario, k) < int(extra.sum()):
+                continue
+            g = scenario.facilities[k]
+            places = facility_places(scenario, g).astype(np.int64) + extra
+            before = np.array(shift_counts(scenario, g), dtype=np.int64)
+            mix = facility_enrolled(scenario, result.model.plan.facilities[k].enrolled)
+            roster = np.array(
+                rule.roster(places, mix, _walk_in_places(scenario, k), before.tolist())
+            )
+            changes[f"facilities.{k}.places"] = {
+                a: int(n)
+                for a, n in zip(scenario.age_groups, places, strict=True)
+                if n > 0 or a in g.places
+            }
+            staff = g.staff.model_dump()
+            staff["nursery"] += max(0, int(roster.sum()) - g.staff.direct)
+            changes[f"facilities.{k}.staff"] = staff
+            if scenario.staff.shifts:
+                changes[f"facilities.{k}.shifts"] = dict(
+                    zip(names, (int(x) for x in roster), strict=True)
+                )
+            said.append(
+                f"{g.id}: +{int(extra.sum())} enrolled places for the waitlist of {f.id} "
+                f"({d:,.0f} m away; {f.id} has no floor area left)"
+            )
+            break
+        else:
+            opened = _open_site(scenario, j, extra, origins, opened_sites)
+            if opened is not None:
+                opened_sites.append(opened)
+                said.append(
+                    f"{opened['id']}: opened with {int(extra.sum())} enrolled places for the "
+                    f"waitlist of {f.id} (no facility within reach has room)"
+                )
+    data = scenario.with_changes(changes).to_dict() if changes else scenario.to_dict()
+    if opened_sites:
+        taken = {o["id"] for o in opened_sites}
+        data["facilities"] = [*data["facilities"], *opened_sites]
+        data["candidate_sites"] = [
+            c for c in data.get("candidate_sites", []) if c["id"] not in taken
+        ]
+    if not changes and not opened_sites:
+        return scenario
+    from tuoyu_sim.scenario import validate_data
+
+    return validate_data(
+        data, scenario.source, base_dir=scenario.source.parent if scenario.source else None
+    )
+
+
+def _open_site(
+    scenario: Scenario,
+    j: int,
+    extra: np.ndarray,
+    origins: Sequence[int],
+    taken: Sequence[Mapping[str, Any]],
+) -> dict[str, Any] | None:
+    """The nearest candidate site to facility ``j`` within reach of every waitlisted
+    community and with room for ``extra`` places, as a facility (places, staff by
+    the staffing rule, the health minimum); None if there is none."""
+    from tuoyu_sim.geography import distance_m
+
+    f = scenario.facilities[j]
+    reach = scenario.geography.reach_m
+    ages = list(scenario.age_groups)
+    need_area = float(
+        sum(n * scenario.age_groups[a].area_m2_per_child for a, n in zip(ages, extra, strict=True))
+    )
+    used = {t["id"] for t in taken}
+    options = sorted(
+        (distance_m(scenario, f, c), k)
+        for k, c in enumerate(scenario.candidate_sites)
+        if c.id not in used
+        and c.max_places >= int(extra.sum())
+        and (c.area_m2 is None or c.area_m2 >= need_area)
+        and all(distance_m(scenario, scenario.communities[i], c) <= reach for i in origins)
+    )
+    if not options:
+        return None
+    site = scenario.candidate_sites[options[0][1]]
+    rule = staffing_rule(scenario)
+    # the enrolled mix of the facility whose waitlist it takes
+    mix = np.ones((len(scenario.care_types), len(ages)))
+    roster = rule.roster(extra.astype(float), mix, np.zeros(len(ages)))
+    fac: dict[str, Any] = {
+        k: v
+        for k, v in site.model_dump(mode="json", exclude_none=True).items()
+        if k in ("id", "name", "group", "x_m", "y_m", "lon", "lat", "area_m2")
+    }
+    fac["places"] = {a: int(n) for a, n in zip(ages, extra, strict=True) if n > 0}
+    health = scenario.staff.min_health_per_facility
+    fac["staff"] = {"teacher": 0, "nursery": int(sum(roster)), "health": health}
+    if scenario.staff.shifts:
+        fac["shifts"] = dict(zip(shift_names(scenario), (int(x) for x in roster), strict=True))
+    return fac
 
 
 def _refusal_shift(

@@ -17,26 +17,12 @@ from typing import Any
 from tuoyu_sim.errors import UserError
 
 
-PLAN_GAP = 0.02
-"""The optimizer's default gap inside ``plan``: the plan is then re-sized by
-simulation, and on Yanzhou HiGHS proves 2 % in about a minute where 0.1 % takes
-many (docs/performance.md)."""
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``tuoyu-sim plan``: optimize's, simulate's and the loop's."""
     from tuoyu_sim import optimize_cmd
     from tuoyu_sim.cli import add_simulation_options
 
     optimize_cmd.add_arguments(parser)
-    for action in parser._actions:
-        if action.dest == "gap":
-            action.default = PLAN_GAP
-            action.help = (
-                f"relative optimality gap of the optimizer's plan (default {PLAN_GAP:g}, i.e. "
-                f"{100 * PLAN_GAP:g}%%: the loop re-sizes the plan by simulation, which moves "
-                "its cost by more; 0 proves optimality)"
-            )
     add_simulation_options(parser)
     parser.add_argument(
         "--max-iterations",

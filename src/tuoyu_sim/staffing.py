@@ -19,19 +19,22 @@ Terms
   distribution, cut at ``until``. Walk-in types: the mean number present in an
   infinite-server system fed by the arrival profile (the modified offered load),
   relative to its peak over the day.
-* **Load** of class :math:`a` in :math:`\sigma`, with :math:`E_{ta}` places
-  held for enrolled type :math:`t` and :math:`W_a` places held for walk-ins
-  (the reserved places; for a facility without reserved places, the places its
-  walk-in load needs by the walk-in sizing, within the places not enrolled):
+* **Load** of class :math:`a` in :math:`\sigma`, with :math:`P_a` places,
+  :math:`W_a` of them held for walk-ins (the reserved places; for a facility
+  without reserved places, the places its walk-in load needs by the walk-in
+  sizing) and :math:`m_{ta}` the share of care type :math:`t` among the
+  enrolled children the facility serves (or may serve) in class :math:`a`:
 
   .. math::
 
-      L_{a\sigma} = \sum_{t\ \mathrm{enrolled}} \varphi_{t\sigma} E_{ta}
-          + \varphi_{w\sigma} W_a,
-      \qquad \varphi_{w\sigma} = \max_{t\ \mathrm{walk\text{-}in}} \varphi_{t\sigma}
+      L_{a\sigma} = \bar\varphi_{a\sigma} (P_a - W_a) + \varphi_{w\sigma} W_a,
+      \qquad \bar\varphi_{a\sigma} = \sum_{t\ \mathrm{enrolled}} m_{ta}
+      \varphi_{t\sigma}, \quad
+      \varphi_{w\sigma} = \max_{t\ \mathrm{walk\text{-}in}} \varphi_{t\sigma}
 
-  (each place weighted by the presence share of what it is held for). Places
-  held for nobody are left to the national floor below.
+  Staffing is for the places, as the national rule is: the places not held
+  for walk-ins count as enrolled, with the facility's mix of care types (in the
+  simulation a facility enrols up to its places, nearest children first).
 * **Caregivers needed** in :math:`\sigma`: :math:`G_\sigma = \sum_a \lceil
   L_{a\sigma} / \rho_a \rceil` (each class its own caregivers, 1:3, 1:5, 1:7).
   In a *full* segment, where every enrolled care type is present with share 1
@@ -132,11 +135,26 @@ class StaffingRule:
         """Expected share of rostered caregivers who come in, :math:`1 - q`."""
         return 1.0 - self.absence
 
-    @property
-    def enrolled_weight(self) -> np.ndarray:
-        """:math:`\\varphi_{t\\sigma}` for enrolled types (0 for walk-in types),
-        shape (K, S): the weight of a place held for type t."""
-        return np.where(self.walk_in[:, None], 0.0, self.presence)
+    def presence_mix(self, enrolled: np.ndarray, default: np.ndarray | None = None) -> np.ndarray:
+        """:math:`\\bar\\varphi_{a\\sigma}` (S, A) of an enrolled mix: places held
+        for each care type by class, shape (K, A) (any scale; walk-in rows ignored).
+        A class with no enrolled children takes ``default`` (S, A), else the plain
+        mean over enrolled types."""
+        e = np.where(self.walk_in[:, None], 0.0, np.asarray(enrolled, dtype=float))
+        total = e.sum(axis=0)
+        enrolled_types = ~self.walk_in
+        fallback = (
+            self.presence[enrolled_types].mean(axis=0)
+            if enrolled_types.any()
+            else np.zeros(len(self.segments))
+        )
+        out = np.empty((len(self.segments), e.shape[1]))
+        for a in range(e.shape[1]):
+            if total[a] > 0:
+                out[:, a] = (self.presence.T @ e[:, a]) / total[a]
+            else:
+                out[:, a] = fallback if default is None else default[:, a]
+        return out
 
     def loads(self, places: np.ndarray, enrolled: np.ndarray, walk_in: np.ndarray) -> np.ndarray:
         """:math:`L_{a\\sigma}`, shape (S, A).
@@ -146,15 +164,15 @@ class StaffingRule:
         places
             Places by class, shape (A,).
         enrolled
-            Places held for each enrolled care type by class, shape (K, A) (rows
-            of walk-in types are ignored); a half-day child holds half a place.
+            The facility's mix of enrolled care types: places held for each by
+            class, shape (K, A) (rows of walk-in types are ignored); a half-day
+            child holds half a place.
         walk_in
             Places held for walk-ins by class, shape (A,).
         """
         p = np.asarray(places, dtype=float)
-        e = np.asarray(enrolled, dtype=float)
-        w = np.asarray(walk_in, dtype=float)
-        load = self.enrolled_weight.T @ e + self.walk[:, None] * w[None, :]
+        w = np.minimum(np.asarray(walk_in, dtype=float), p)
+        load = self.presence_mix(enrolled) * (p - w)[None, :] + self.walk[:, None] * w[None, :]
         return np.clip(load, 0.0, p[None, :])
 
     def needs(self, places: np.ndarray, enrolled: np.ndarray, walk_in: np.ndarray) -> np.ndarray:

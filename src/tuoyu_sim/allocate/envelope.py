@@ -60,10 +60,10 @@ def site_curve(
     ``class_ub``: most places that may be added per class at ``j``.
 
     Caregivers are the staffing rule's roster (:mod:`tuoyu_sim.staffing`): the
-    full segments of the day from the places, the others from their loads,
-    ``seg_mix[a, s] * T`` (the smallest share of the enrolled load present in
-    segment ``s`` among the communities; walk-ins left out, which is valid: they
-    only add). Without ``seg_mix``, only the full segments count.
+    full segments of the day from the places, the others from the places times
+    ``seg_mix[a, s]`` (at most the presence share of the load in segment ``s``,
+    so the cost is a lower bound). Without ``seg_mix``, only the full segments
+    count.
     """
     p0 = inst.places0[j].astype(float)
     live = mix > 0
@@ -71,21 +71,12 @@ def site_curve(
         return np.zeros((0, 2))
     tmax = float(np.min((p0[live] + class_ub[live]) / mix[live]))
     rule = inst.rule
-    partial = np.flatnonzero(~rule.full)
     if seg_mix is None:
         seg_mix = np.zeros((len(mix), len(rule.segments)))
     ts = [np.zeros(1)]
     for a in np.flatnonzero(live):
         k = np.arange(1, math.floor(tmax * mix[a] + 1e-9) + 1)
         ts.append(k / mix[a])
-        for g in partial:  # a class needs one more caregiver in a partial segment
-            m = float(seg_mix[a, g])
-            if m > 0:
-                ts.append(
-                    np.arange(1, math.floor(tmax * m / inst.ratio[a] + 1e-9) + 1)
-                    * inst.ratio[a]
-                    / m
-                )
     t = np.unique(np.concatenate(ts))
     t = t[t <= tmax + 1e-9]
     places = np.ceil(mix[None, :] * t[:, None] - 1e-9)
@@ -98,7 +89,10 @@ def site_curve(
     t, x = t[:stop], x[:stop]
     total = p0[None, :] + x
     direct = np.array(
-        [sum(rule.roster_at(seg_mix.T * tk, total[k], inst.shifts0[j])) for k, tk in enumerate(t)],
+        [
+            sum(rule.roster_at(seg_mix.T * total[k][None, :], total[k], inst.shifts0[j]))
+            for k in range(t.size)
+        ],
         dtype=float,
     )
     hires = np.maximum(0.0, direct - inst.staff0[j, 0] - inst.staff0[j, 1])

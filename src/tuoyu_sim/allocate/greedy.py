@@ -176,7 +176,7 @@ def greedy_start(
             return None
     staff = np.zeros((n_j, 3), dtype=np.int64)
     role = 0 if inst.role_cost[0] < inst.role_cost[1] else 1
-    roster = rosters(inst, opened, added, walk, share)
+    roster = rosters(inst, opened, added, walk)
     for j in range(n_j):
         if not opened[j]:
             continue

@@ -13,9 +13,9 @@ Units
   children that would be present if nobody were turned away): arrivals per
   child per open day x children x age share x mean stay hours / hours of the
   care type's arrival window (the opening hours when it has none).
-* ``enrolled_seg[i, a, s]`` is the enrolled demand weighted by the presence
-  share of its care type in segment ``s`` of the day (:mod:`tuoyu_sim.staffing`):
-  the places' worth of children a site serving community ``i`` has present then.
+* ``site_presence[j, a, s]`` is the share of a site's enrolled places of class
+  ``a`` in use in segment ``s`` of the day (:mod:`tuoyu_sim.staffing`), from the
+  mix of enrolled care types among the communities within reach.
 * Distances in metres; costs in yuan (CNY); caregiver costs over
   ``costs.years``.
 * ``demand[i] = sum_a enrolled[i, a] + walk_in[i, a]`` — the places' worth of
@@ -93,8 +93,9 @@ class Instance:
     decay_kind: DecayKind
     rule: StaffingRule
     """The staffing rule (segments of the day, presence shares, absence)."""
-    enrolled_seg: np.ndarray
-    """Enrolled demand present in each segment, shape (I, A, S) (see Units)."""
+    site_presence: np.ndarray
+    """Presence share of each site's enrolled places by class and segment, shape
+    (J, A, S) (see Units)."""
     shifts0: np.ndarray
     """Existing direct caregivers on each shift, shape (J, shifts) (zero at candidates)."""
     walk_in_shape: WalkInShape | None
@@ -199,9 +200,9 @@ def build_instance(
     n_f = len(scenario.facilities)
 
     rule = staffing_rule(scenario)
-    phi = dict(zip(rule.care_types, rule.enrolled_weight, strict=True))
+    type_index = {t: k for k, t in enumerate(rule.care_types)}
     enrolled = np.zeros((n_c, n_a))
-    enrolled_seg = np.zeros((n_c, n_a, len(rule.segments)))
+    by_type = np.zeros((n_c, len(rule.care_types), n_a))
     walk_in = np.zeros((n_c, n_a))
     walk_factor: dict[str, float] = {}
     for t, ct in scenario.care_types.items():
@@ -220,12 +221,22 @@ def build_instance(
                 if scenario.care_types[t].mode == "enrolled":
                     held = u * share * p * scenario.place_share(t)
                     enrolled[i, a_idx] += held
-                    enrolled_seg[i, a_idx] += held * phi[t]
+                    by_type[i, type_index[t], a_idx] += held
                 else:
                     walk_in[i, a_idx] += u * share * p * walk_factor[t]
 
     pairs = pairs_within(scenario, comms, targets, radius)
     factor = decay_factor(pairs.dist_m, kind, b, radius)
+    # each site's mix of enrolled care types: the communities within reach (the
+    # district's where none is)
+    district = rule.presence_mix(by_type.sum(axis=0))
+    reach_mix = np.zeros((n_j, len(rule.care_types), n_a))
+    np.add.at(reach_mix, pairs.cols, by_type[pairs.rows])
+    site_presence = (
+        np.stack([rule.presence_mix(reach_mix[j], district).T for j in range(n_j)])
+        if n_j
+        else np.zeros((0, n_a, len(rule.segments)))
+    )
 
     places0 = np.zeros((n_j, n_a), dtype=np.int64)
     staff0 = np.zeros((n_j, len(ROLES)), dtype=np.int64)
@@ -286,33 +297,27 @@ def build_instance(
         max_turn_away=scenario.targets.max_turn_away,
         decay_kind=kind,
         rule=rule,
-        enrolled_seg=enrolled_seg,
+        site_presence=site_presence,
         shifts0=shifts0,
         walk_in_shape=walk_in_shape(scenario),
     )
 
 
-def segment_loads(
-    inst: Instance, added: np.ndarray, walk: np.ndarray, share: np.ndarray
-) -> np.ndarray:
+def segment_loads(inst: Instance, added: np.ndarray, walk: np.ndarray) -> np.ndarray:
     """Places' worth of children present at each site by class and segment of the
-    day, shape (J, A, S): enrolled demand served there weighted by its presence
-    share, and walk-in places by the walk-in presence share (:mod:`tuoyu_sim.staffing`).
-    Capped at the site's places."""
-    n_j, n_a, n_s = inst.n_sites, len(inst.classes), len(inst.rule.segments)
-    out = np.zeros((n_j, n_a, n_s))
-    np.add.at(out, inst.pairs.cols, inst.enrolled_seg[inst.pairs.rows] * share[:, None, None])
-    out += walk[:, :, None] * inst.rule.walk[None, None, :]
+    day, shape (J, A, S), by the staffing rule (:mod:`tuoyu_sim.staffing`): the
+    places not held for walk-ins by the site's presence mix, the walk-in places
+    by the walk-in presence share."""
     places = (inst.places0 + added).astype(float)
-    return np.minimum(out, places[:, :, None])
+    w = np.minimum(walk.astype(float), places)
+    out = inst.site_presence * (places - w)[:, :, None] + w[:, :, None] * inst.rule.walk
+    return np.clip(out, 0.0, places[:, :, None])
 
 
-def rosters(
-    inst: Instance, opened: np.ndarray, added: np.ndarray, walk: np.ndarray, share: np.ndarray
-) -> np.ndarray:
+def rosters(inst: Instance, opened: np.ndarray, added: np.ndarray, walk: np.ndarray) -> np.ndarray:
     """Direct caregivers per shift at every site by the staffing rule, shape (J, shifts)
     (zero where the site is not open); never fewer than a facility has now."""
-    loads = segment_loads(inst, added, walk, share)
+    loads = segment_loads(inst, added, walk)
     out = np.zeros((inst.n_sites, len(inst.rule.shift_names)), dtype=np.int64)
     for j in np.flatnonzero(opened):
         places = inst.places0[j] + added[j]

@@ -56,8 +56,8 @@ Model
         && \forall j && \text{(maxp, area)} \\
     & \rho_a g_{ja} \ge p^0_{ja} + x_{ja}
         && \forall j, a && \text{(ratio\_class)} \\
-    & \rho_a g_{ja\sigma} \ge \sum_{i \in N(j)} e_{ia\sigma} s_{ij}
-        + \varphi_{w\sigma} \sum_k \delta_{jak}
+    & \rho_a g_{ja\sigma} \ge \bar\varphi_{ja\sigma} (p^0_{ja} + x_{ja}
+        - \textstyle\sum_k \delta_{jak}) + \varphi_{w\sigma} \sum_k \delta_{jak}
         && \forall j, a, \sigma \notin F && \text{(seg\_class)} \\
     & (1 - q) \sum_{h \in S(\sigma)} n_{jh} \ge \sum_a g_{ja\sigma}
         \ (\sigma \notin F), \quad \ge \sum_a g_{ja}\ (\sigma \in F)
@@ -84,7 +84,9 @@ terms: :math:`n_{jh} \in \mathbb{Z}_+` caregivers rostered on shift :math:`h`
 (at least the :math:`n^0_{jh}` there now), :math:`S(\sigma)` the shifts on
 duty in segment :math:`\sigma` of the day, :math:`g_{ja\sigma} \in
 \mathbb{Z}_+` the caregivers class :math:`a` needs then, :math:`e_{ia\sigma}`
-the enrolled demand present then (``Instance.enrolled_seg``), :math:`F` the
+the share of the site's enrolled places in use then
+(:math:`\bar\varphi_{ja\sigma}`, ``Instance.site_presence``: the staffing rule
+staffs places, as the national rule does), :math:`F` the
 full segments (every enrolled care type present: the rule on all places),
 :math:`\varphi_{w\sigma}` the walk-in presence share and :math:`q` the absence
 probability. Every caregiver rostered is paid: the direct hires :math:`y_{jt}
@@ -97,8 +99,8 @@ at the optimum.
 Strengthening (``strengthen=True``, the default; the "plain" model drops it):
 :math:`s_{ij} \le o_j` for every pair at a candidate site (strong linking),
 :math:`x_{ja} \le u_{ja} o_j` per class, :math:`\delta_{ja1} \le o_j`,
-:math:`y_{jr} \le M o_j` at candidate sites, and at every site the envelope
-cuts of :mod:`.envelope`
+:math:`y_{jr} \le M o_j` and :math:`n_{jh} \le M' o_j` at candidate sites,
+and at every site the envelope cuts of :mod:`.envelope`
 
 .. math::
 
@@ -307,8 +309,8 @@ def _envelope_rows(
     ub = np.array([_class_ub(inst, j, a) for a in range(n_a)], dtype=float)
     # every class load is at least the smallest share of it among the communities
     mix = (enrolled[mine] / load[mine, None]).min(axis=0)
-    present = inst.enrolled_seg[inst.pairs.rows[ps]][mine]  # (n, A, S)
-    seg_mix = (present / load[mine, None, None]).min(axis=0)
+    # the load in a partial segment is at least the smaller presence share times places
+    seg_mix = np.minimum(inst.site_presence[j], inst.rule.walk[None, :])
     lines = envelope(site_curve(inst, j, mix, ub, seg_mix))
     site: list[tuple[pulp.LpVariable, float]] = [
         (add[(j, a)], inst.place_cost) for a in range(n_a) if (j, a) in add
@@ -338,16 +340,12 @@ def _staff_rows(
     prob: pulp.LpProblem,
     inst: Instance,
     j: int,
-    ps: list[int],
-    share: dict[int, pulp.LpVariable],
     add: dict[tuple[int, int], pulp.LpVariable],
     walk: dict[tuple[int, int], list[pulp.LpVariable]],
     need: dict[tuple[int, int], pulp.LpVariable],
     roster: dict[tuple[int, int], pulp.LpVariable],
     seg_need: dict[tuple[int, int, int], pulp.LpVariable],
     hire: dict[tuple[int, int], pulp.LpVariable],
-    open_: dict[int, pulp.LpVariable],
-    opts: MinCostOptions,
 ) -> None:
     """Rows of the staffing rule at site ``j`` (``ratio_class``, ``seg_class``,
     ``seg``, ``ratio``, ``hire_direct``; :mod:`tuoyu_sim.staffing`)."""
@@ -383,31 +381,22 @@ def _staff_rows(
             v = seg_need.get((j, a, g))
             if v is None:
                 continue
-            load = [
-                (share[p], -float(inst.enrolled_seg[inst.pairs.rows[p], a, g]))
-                for p in ps
-                if inst.enrolled_seg[inst.pairs.rows[p], a, g] > 0
-            ]
-            if walk_phi[g] > 0:
-                load += [(d, -float(walk_phi[g])) for d in walk.get((j, a), [])]
-            if not load:
+            # the places not held for walk-ins by the site's presence mix, the walk-in
+            # places by the walk-in presence share
+            mix = float(inst.site_presence[j, a, g])
+            load: list[tuple[pulp.LpVariable, float]] = []
+            if (j, a) in add and mix > 0:
+                load.append((add[(j, a)], -mix))
+            if walk_phi[g] != mix:
+                load += [(d, -(float(walk_phi[g]) - mix)) for d in walk.get((j, a), [])]
+            rhs = mix * float(inst.places0[j, a])
+            if not load and rhs <= 0:
                 continue
-            if opts.strengthen:
-                # any child of the class there needs a whole caregiver: the
-                # integer model's g >= 1 as soon as any share or walk-in place is
-                for d, _c in load:
-                    _add(
-                        prob,
-                        _expr([(v, 1.0), (d, -1.0)]),
-                        pulp.LpConstraintGE,
-                        0.0,
-                        f"seg_link_{j}_{a}_{g}_{d.name}",
-                    )
             _add(
                 prob,
                 _expr([(v, float(inst.ratio[a])), *load]),
                 pulp.LpConstraintGE,
-                0.0,
+                rhs,
                 f"seg_class_{j}_{a}_{g}",
             )
             seg_terms.append((v, -1.0))
@@ -429,7 +418,6 @@ def _staff_rows(
         -float(inst.staff0[j, 0] + inst.staff0[j, 1]),
         f"hire_direct_{j}",
     )
-    del open_
 
 
 def build_min_cost(inst: Instance, options: MinCostOptions) -> MinCostModel:
@@ -675,7 +663,7 @@ def build_min_cost(inst: Instance, options: MinCostOptions) -> MinCostModel:
                 )
 
         # -- caregivers (the staffing rule, tuoyu_sim.staffing) ----------------------
-        _staff_rows(prob, inst, j, ps, share, add, walk, need, roster, seg_need, hire, open_, opts)
+        _staff_rows(prob, inst, j, add, walk, need, roster, seg_need, hire)
         if inst.min_health > 0:
             _add(
                 prob,
@@ -839,9 +827,9 @@ def set_warm_start(model: MinCostModel, start: dict[str, np.ndarray], *, eps: fl
         values.append((v, float(math.ceil((inst.places0[j, a] + added[j, a]) / inst.ratio[a]))))
     values += [(v, float(staff[j, r])) for (j, r), v in model.hire.items()]
     if model.roster:
-        roster = rosters(inst, opened.astype(bool), added, walk, share)
+        roster = rosters(inst, opened.astype(bool), added, walk)
         values += [(v, float(roster[j, h])) for (j, h), v in model.roster.items()]
-        loads = segment_loads(inst, added, walk, share)
+        loads = segment_loads(inst, added, walk)
         values += [
             (v, float(math.ceil(loads[j, a, g] / inst.ratio[a] - 1e-6)))
             for (j, a, g), v in model.seg_need.items()

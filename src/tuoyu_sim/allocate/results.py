@@ -118,7 +118,7 @@ def make_plan(
     total_cost = 0.0
     named = inst.scenario.staff.shifts is not None
     walk_arr = np.zeros_like(added) if walk is None else walk
-    roster = rosters(inst, opened, added, walk_arr, share)
+    roster = rosters(inst, opened, added, walk_arr)
     staff = staff.copy()
     for j in np.flatnonzero(opened).tolist():
         # the solver's direct hires cover the roster; a rounding crumb never leaves

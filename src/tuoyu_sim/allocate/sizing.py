@@ -94,7 +94,7 @@ def size_new_sites(
         added[j], walk[j] = tot, wk
         share[ps] = theta
     new = opened & inst.is_candidate
-    roster = rosters(inst, new, added, walk, share)
+    roster = rosters(inst, new, added, walk)
     for j in np.flatnonzero(new).tolist():
         staff[j] = staff_for(inst, added[j], int(roster[j].sum()))
     return added, walk, staff, share

@@ -16,6 +16,7 @@ import math
 from collections import defaultdict
 
 from tuoyu_sim.allocate.results import Plan
+from tuoyu_sim.allocate.walkin import walk_in_shape
 from tuoyu_sim.demand import stay_distribution
 from tuoyu_sim.geography import distance_m
 from tuoyu_sim.queueing import erlang_b
@@ -116,6 +117,7 @@ def verify_plan(scenario: Scenario, plan: Plan) -> list[str]:
         "nursery": rc.nursery * costs.years,
         "health": rc.health * costs.years,
     }
+    shape = walk_in_shape(scenario)
     for s in plan.sites:
         total = sum(s.places.values())
         before_total = sum(s.places_before.values())
@@ -130,7 +132,13 @@ def verify_plan(scenario: Scenario, plan: Plan) -> list[str]:
                     f"{wk} exceed its {s.places.get(a, 0)} places"
                 )
             if load_w[(s.id, a)] > TOL and s.walk_in_places is not None:
-                b = erlang_b(int(wk), load_w[(s.id, a)])
+                # with an hourly profile, the day's turn-away of the time-varying load
+                # (the model's sizing, .walkin); else Erlang B
+                b = (
+                    shape.turn_away(int(wk), load_w[(s.id, a)])
+                    if shape is not None
+                    else erlang_b(int(wk), load_w[(s.id, a)])
+                )
                 if b > beta + 1e-9:
                     bad.append(
                         f"{s.id}: {a} walk-in load {load_w[(s.id, a)]:.4f} erlangs on {wk} "
