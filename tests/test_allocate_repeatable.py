@@ -66,7 +66,8 @@ def test_the_command_line_defaults_are_the_library_defaults() -> None:
     parser = build_parser()
     args = parser.parse_args(["optimize", "x.toml"])
     assert (args.solver, args.gap) == (DEFAULT_SOLVER, DEFAULT_GAP)
-    assert parser.parse_args(["plan", "x.toml"]).solver == DEFAULT_SOLVER
+    args = parser.parse_args(["plan", "x.toml"])
+    assert (args.solver, args.gap) == (DEFAULT_SOLVER, DEFAULT_GAP)
     args = parser.parse_args(["sweep", "x.toml", "--set", "a=1"])
     assert (args.solver, args.gap) == (DEFAULT_SOLVER, DEFAULT_GAP)
     assert SweepSolver() == SweepSolver(DEFAULT_SOLVER, DEFAULT_GAP)

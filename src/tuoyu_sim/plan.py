@@ -255,8 +255,10 @@ def _places_for_turn_away(
 
     w = max(load, 1e-6)
     if places_now > 0 and turn_away(places_now, w) < seen_turn_away:
+        # a load more than ten times the expected one is not a calibration but noise
+        cap = 10.0 * max(load, 0.1)
         lo, hi = w, max(2.0 * w, 1.0)
-        while turn_away(places_now, hi) < seen_turn_away and hi < 1e4:
+        while turn_away(places_now, hi) < seen_turn_away and hi < cap:
             hi *= 2.0
         for _ in range(50):
             mid = 0.5 * (lo + hi)

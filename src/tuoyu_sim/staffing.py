@@ -59,9 +59,10 @@ Attendance below 1 and the day-to-day spread of walk-ins mean that on most days
 fewer children are present than the loads above; absence means that on some
 days fewer caregivers come. The rule is held to the simulation by
 ``tests/test_staffing_agreement.py``: for facilities of several sizes and
-care-type mixes the caregivers it rosters meet the breach target in
-simulation, and one fewer on the busiest shift does not do much better than
-within one caregiver of what the simulation needs.
+care-type mixes the integer program rosters exactly what this rule asks, one
+more caregiver on each shift meets the breach target in simulation, and two
+fewer on a shift miss it, so what the simulation needs is within one caregiver
+per shift of the rule.
 """
 
 from __future__ import annotations

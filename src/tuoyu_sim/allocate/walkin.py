@@ -150,7 +150,12 @@ def places_for_load(
     steady = erlang_b_servers(float(load_erlangs), float(max_turn_away))
     if shape is None:
         return steady
-    c = 1
-    while shape.turn_away(c, float(load_erlangs)) > max_turn_away:
-        c += 1
-    return c
+    # the day's turn-away falls with more places: bracket by doubling, then bisect
+    w = float(load_erlangs)
+    lo, hi = 0, max(1, steady)
+    while shape.turn_away(hi, w) > max_turn_away:
+        lo, hi = hi, 2 * hi
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if shape.turn_away(mid, w) > max_turn_away else (lo, mid)
+    return hi
