@@ -203,11 +203,6 @@ def _spread(extra: int, weights: np.ndarray) -> np.ndarray:
     return add
 
 
-def caregivers_for(scenario: Scenario, places: Mapping[str, int]) -> int:
-    """Direct caregivers the ratios ask for a full house: sum of ceil(places / ratio)."""
-    return sum(math.ceil(n / scenario.age_groups[a].ratio) for a, n in places.items())
-
-
 def _walk_in_places(scenario: Scenario, j: int) -> np.ndarray:
     """Places held for walk-ins at facility ``j`` by class (its reserved places)."""
     f = scenario.facilities[j]
