@@ -1,7 +1,7 @@
 """Write docs/reference/cli.md from the command line's own parser.
 
-python scripts/make_cli_reference.py          # rewrite the file
-python scripts/make_cli_reference.py --check  # exit 1 if it is out of date
+.venv/bin/python scripts/make_cli_reference.py          # rewrite the file
+.venv/bin/python scripts/make_cli_reference.py --check  # exit 1 if it is out of date
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ def render() -> str:
     lines = [
         "# Command-line reference",
         "",
-        "Generated from the parser by `python scripts/make_cli_reference.py`; a test",
+        "Generated from the parser by `.venv/bin/python scripts/make_cli_reference.py`; a test",
         "checks that it is current. Every command also answers `--help`.",
         "",
         "Exit codes: 0 success; 1 bad input (scenario, file, target, solver) with a",
@@ -55,7 +55,7 @@ def main() -> int:
     if "--check" in sys.argv:
         current = TARGET.read_text(encoding="utf-8") if TARGET.exists() else ""
         if current != text:
-            print(f"{TARGET} is out of date: run python scripts/make_cli_reference.py")
+            print(f"{TARGET} is out of date: run .venv/bin/python scripts/make_cli_reference.py")
             return 1
         return 0
     TARGET.write_text(text, encoding="utf-8")
