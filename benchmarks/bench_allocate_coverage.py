@@ -1,6 +1,6 @@
 """cover-all and max-coverage against spopt's LSCP and MCLP, same instance, same solver.
 
-Run:  /work/venv/bin/python benchmarks/bench_allocate_coverage.py [--n 5000 --m 500 --p 50]
+Run:  .venv/bin/python benchmarks/bench_allocate_coverage.py [--n 5000 --m 500 --p 50]
 
 Prints build and solve seconds of each side, the objective values (which must
 be equal) and the speed-up. spopt builds from a dense distance matrix (its

@@ -1,6 +1,6 @@
 """min-cost: the shipped solve against a plain formulation, same solver, same instance.
 
-Run:  /work/venv/bin/python benchmarks/bench_allocate_mincost.py \
+Run:  .venv/bin/python benchmarks/bench_allocate_mincost.py \
           [--n 1000 --m 200 --facilities 100 --coverage 0.9 --mix older|three \
            --solver highs --cap 300 --threads 1]
 

@@ -1,6 +1,6 @@
 """max-coverage at province scale: 20,000 communities x 2,000 candidate sites.
 
-Run:  /work/venv/bin/python benchmarks/bench_allocate_province.py \
+Run:  .venv/bin/python benchmarks/bench_allocate_province.py \
           [--n 20000 --m 2000 --p 200 --side-m 120000 --solver highs --cap 300]
 
 Prints the instance size after the sparse reduction (rows merged by identical

@@ -37,8 +37,8 @@ speed-up of ``--workers 2`` over ``--workers 1`` (wall clock of the process).
 
 Run from the project root::
 
-    /work/venv/bin/python benchmarks/bench_simulate.py           # full, ~90 CPU s
-    /work/venv/bin/python benchmarks/bench_simulate.py --quick   # a few seconds
+    .venv/bin/python benchmarks/bench_simulate.py           # full, ~90 CPU s
+    .venv/bin/python benchmarks/bench_simulate.py --quick   # a few seconds
 
 Needs ``ciw`` (``pip install -e '.[bench]'``).
 """

@@ -16,10 +16,10 @@ against a pool sharing the machine with the (in-process) scheduler.
 
 Run::
 
-    /work/venv/bin/python benchmarks/bench_sweep.py
-    /work/venv/bin/python benchmarks/bench_sweep.py --repeat 2
-    /work/venv/bin/python benchmarks/bench_sweep.py --replications 10 --days 40
-    /work/venv/bin/python benchmarks/bench_sweep.py --no-dask
+    .venv/bin/python benchmarks/bench_sweep.py
+    .venv/bin/python benchmarks/bench_sweep.py --repeat 2
+    .venv/bin/python benchmarks/bench_sweep.py --replications 10 --days 40
+    .venv/bin/python benchmarks/bench_sweep.py --no-dask
 
 The Dask figure uses ``distributed.LocalCluster(n_workers=2, threads_per_worker=1,
 processes=True)`` started before the clock starts; its time includes shipping

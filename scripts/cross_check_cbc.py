@@ -12,8 +12,8 @@ changes.
 
 Run from the project root (needs highspy, the ``[highs]`` extra)::
 
-    /work/venv/bin/python scripts/cross_check_cbc.py --districts 100
-    /work/venv/bin/python scripts/cross_check_cbc.py --districts 100 --cbc-defaults
+    .venv/bin/python scripts/cross_check_cbc.py --districts 100
+    .venv/bin/python scripts/cross_check_cbc.py --districts 100 --cbc-defaults
 
 Of 100 districts (1 December 2026, seeds from 5000), CBC with its default cuts
 proved a dearer plan optimal on 8 (0.4–9.6% dearer); as tuoyu-sim runs it, on

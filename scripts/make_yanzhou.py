@@ -20,8 +20,8 @@ are an assumption.
 
 Run from the repository root::
 
-    /work/venv/bin/python scripts/make_yanzhou.py          # writes the CSVs
-    /work/venv/bin/python scripts/make_yanzhou.py --check  # also validates and prints a summary
+    .venv/bin/python scripts/make_yanzhou.py          # writes the CSVs
+    .venv/bin/python scripts/make_yanzhou.py --check  # also validates and prints a summary
 """
 
 from __future__ import annotations
