@@ -233,33 +233,30 @@ def _walk_in_load(scenario: Scenario, arrivals_per_day: float) -> float:
     return arrivals_per_day * erlangs
 
 
-def _places_for_turn_away(
-    scenario: Scenario, places_now: int, load: float, seen_turn_away: float
-) -> int:
-    """Walk-in places for the target, for a load that met ``places_now`` places
-    with turn-away ``seen_turn_away``: the load is first raised until the sizing
-    predicts what the simulation saw (the calibration), then sized."""
-    from tuoyu_sim.allocate.walkin import places_for_load, walk_in_shape
+def _calibrated_load(scenario: Scenario, places_now: int, load: float, seen: float) -> float:
+    """The walk-in load (erlangs) that ``places_now`` places would meet with the
+    turn-away ``seen`` the simulation showed, by the model's sizing (Erlang B, or
+    the day's turn-away with an hourly profile); never below ``load``, and at most
+    ten times it (more is noise, not a calibration)."""
+    from tuoyu_sim.allocate.walkin import walk_in_shape
     from tuoyu_sim.queueing import erlang_b
 
     shape = walk_in_shape(scenario)
-    beta = scenario.targets.max_turn_away
 
     def turn_away(c: int, w: float) -> float:
         return erlang_b(c, w) if shape is None else shape.turn_away(c, w)
 
     w = max(load, 1e-6)
-    if places_now > 0 and turn_away(places_now, w) < seen_turn_away:
-        # a load more than ten times the expected one is not a calibration but noise
-        cap = 10.0 * max(load, 0.1)
-        lo, hi = w, max(2.0 * w, 1.0)
-        while turn_away(places_now, hi) < seen_turn_away and hi < cap:
-            hi *= 2.0
-        for _ in range(50):
-            mid = 0.5 * (lo + hi)
-            lo, hi = (mid, hi) if turn_away(places_now, mid) < seen_turn_away else (lo, mid)
-        w = hi
-    return places_for_load(w, beta, shape)
+    if places_now <= 0 or turn_away(places_now, w) >= seen:
+        return w
+    cap = 10.0 * max(load, 0.1)
+    lo, hi = w, max(2.0 * w, 1.0)
+    while turn_away(places_now, hi) < seen and hi < cap:
+        hi *= 2.0
+    for _ in range(50):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if turn_away(places_now, mid) < seen else (lo, mid)
+    return min(hi, cap)
 
 
 def resize(
@@ -309,14 +306,25 @@ def resize(
             # the load this facility met: its own walk-ins and those sent on to it
             load = _walk_in_load(scenario, (arrivals + fs["redirected_in"]) / runs)
             if for_place > 0 and for_place >= 0.25 * refused:
+                from tuoyu_sim.allocate.walkin import places_for_load, walk_in_shape
+
                 # the places walk-ins could use: their pool, else every place not enrolled
-                held = int(walk_places.sum()) or max(0, int(places.sum()) - fs["enrolled"])
-                need = _places_for_turn_away(scenario, held, load, for_place / max(1, arrivals))
-                extra = max(need - held, 1)
-                weights = fd.walk_in_per_day.sum(axis=0) if walk_types else places
-                add_walk = _spread(extra, weights)
+                free = np.maximum(0, places - fd.enrolled.sum(axis=0))
+                held = walk_places if walk_places.sum() else free.astype(float)
+                w = _calibrated_load(scenario, int(held.sum()), load, for_place / max(1, arrivals))
+                # each age class has its own places: sized for its share of the load
+                mix = fd.walk_in_per_day.sum(axis=0)
+                mix = mix / mix.sum() if mix.sum() else np.zeros(len(ages))
+                shape = walk_in_shape(scenario)
+                beta = scenario.targets.max_turn_away
+                need = np.array([places_for_load(w * m, beta, shape) if m > 0 else 0 for m in mix])
+                add_walk = np.maximum(0, need - held.astype(np.int64))
+                if not add_walk.sum():
+                    add_walk[int(np.argmax(mix))] += 1
+                extra = int(add_walk.sum())
                 # the pool holds them all from now on, so enrolment cannot take them
-                pool_walk = _spread(held + extra, weights).astype(float)
+                pool_walk = np.maximum(need, held).astype(float)
+                pool_walk = np.maximum(pool_walk, held + add_walk)
                 why.append(f"+{extra} walk-in places (turn-away for want of a place)")
             if for_staff > 0 and for_staff >= 0.25 * refused:
                 h = _refusal_shift(scenario, fid, breach_rows)
@@ -360,13 +368,13 @@ def resize(
             from tuoyu_sim.allocate.walkin import places_for_load, walk_in_shape
 
             daily = float(fd.walk_in_per_day.sum())
-            need = places_for_load(
+            sized = places_for_load(
                 _walk_in_load(scenario, daily),
                 scenario.targets.max_turn_away,
                 walk_in_shape(scenario),
             )
             free = max(0, int(new_places.sum()) - fs["enrolled"])
-            new_walk = _spread(min(need, free), fd.walk_in_per_day.sum(axis=0)).astype(float)
+            new_walk = _spread(min(sized, free), fd.walk_in_per_day.sum(axis=0)).astype(float)
         # rostered again by the staffing rule for the places and children it now has
         enrolled = facility_enrolled(scenario, fd.enrolled)
         if add_enrol.sum():
