@@ -259,6 +259,16 @@ class Centre:
 
     # -- walk-ins --------------------------------------------------------------
 
+    def _fewest_on_shift(self, now: float, until: float) -> int:
+        """The fewest caregivers on shift between ``now`` and ``until``."""
+        fewest = self.on_shift
+        for t, level in self.schedule:
+            if t >= until:
+                break
+            if t > now and level < fewest:
+                fewest = level
+        return fewest
+
     def _covered_until(self, now: float, until: float, age: int) -> bool:
         """Whether the caregivers on shift still meet the ratios, with one more child
         of class ``age`` present until ``until``, at every shift change before then.
@@ -313,7 +323,12 @@ class Centre:
         left = self.close - now
         if stay > left:
             stay = left
-        if now < self.last_drop and not self._covered_until(now, now + stay, age):
+        if (
+            now < self.last_drop
+            # quick: the children here now fit every shift to come (departures only help)
+            and self.needed + add > self._fewest_on_shift(now, now + stay)
+            and not self._covered_until(now, now + stay, age)
+        ):
             self.short_staff = True
             return False
         if pool < 0:
