@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -110,15 +111,31 @@ def clustered(
                 "demand": {"full_day": float(rng.uniform(0.08, 0.16))},
             }
         )
-    d["facilities"] = []
-    for j, (x, y) in enumerate(f):
-        p = {
-            "infant": int(rng.integers(0, 6)),
-            "toddler": int(rng.integers(5, 15)),
-            "older": int(rng.integers(10, 30)),
-        }
+    d["facilities"] = facility_rows(
+        rng,
+        f,
+        lambda g: {
+            "infant": int(g.integers(0, 6)),
+            "toddler": int(g.integers(5, 15)),
+            "older": int(g.integers(10, 30)),
+        },
+    )
+    d["candidate_sites"] = candidate_rows(rng, s)
+    return validate_data(d)
+
+
+def facility_rows(
+    rng: np.random.Generator,
+    points: Any,
+    places_of: Callable[[np.random.Generator], dict[str, int]],
+) -> list[dict[str, Any]]:
+    """Existing facilities at ``points``: places from ``places_of(rng)``, staff for a
+    full house by the ratios, floor area for the places and up to 60 more."""
+    rows = []
+    for j, (x, y) in enumerate(points):
+        p = places_of(rng)
         direct = sum(-(-v // RATIO[a]) for a, v in p.items())
-        d["facilities"].append(
+        rows.append(
             {
                 "id": f"f{j}",
                 "x_m": float(x),
@@ -128,7 +145,12 @@ def clustered(
                 "area_m2": float(9 * (sum(p.values()) + int(rng.integers(0, 60)))),
             }
         )
-    d["candidate_sites"] = [
+    return rows
+
+
+def candidate_rows(rng: np.random.Generator, points: Any) -> list[dict[str, Any]]:
+    """Candidate sites at ``points`` with 60-200 places and a fixed cost."""
+    return [
         {
             "id": f"s{j}",
             "x_m": float(x),
@@ -136,6 +158,5 @@ def clustered(
             "max_places": int(rng.integers(60, 200)),
             "fixed_cost_cny": float(rng.integers(2, 9) * 50_000),
         }
-        for j, (x, y) in enumerate(s)
+        for j, (x, y) in enumerate(points)
     ]
-    return validate_data(d)

@@ -51,7 +51,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_allocate_common import MIXES, RATIO, base
+from bench_allocate_common import MIXES, base, candidate_rows, facility_rows
 
 from tuoyu_sim.allocate import OptimizeOptions, SolverSpec, build_instance, optimize, verify_plan
 from tuoyu_sim.allocate.api import min_cost_options
@@ -152,32 +152,15 @@ def district(s: Shape, n: int, m: int, seed: int) -> Scenario:
                 "demand": demand,
             }
         )
-    d["facilities"] = []
-    for j, (x, y) in enumerate(facs):
-        p = {"older": int(rng.integers(10, 30))}
+
+    def places_of(g: np.random.Generator) -> dict[str, int]:
+        p = {"older": int(g.integers(10, 30))}
         if s.classes == 3:
-            p = {"infant": int(rng.integers(0, 6)), "toddler": int(rng.integers(5, 15)), **p}
-        direct = sum(-(-v // RATIO[a]) for a, v in p.items())
-        d["facilities"].append(
-            {
-                "id": f"f{j}",
-                "x_m": float(x),
-                "y_m": float(y),
-                "places": p,
-                "staff": {"teacher": 1, "nursery": max(0, direct - 1), "health": 1},
-                "area_m2": float(9 * (sum(p.values()) + int(rng.integers(0, 60)))),
-            }
-        )
-    d["candidate_sites"] = [
-        {
-            "id": f"s{j}",
-            "x_m": float(x),
-            "y_m": float(y),
-            "max_places": int(rng.integers(60, 200)),
-            "fixed_cost_cny": float(rng.integers(2, 9) * 50_000),
-        }
-        for j, (x, y) in enumerate(sites)
-    ]
+            p = {"infant": int(g.integers(0, 6)), "toddler": int(g.integers(5, 15)), **p}
+        return p
+
+    d["facilities"] = facility_rows(rng, facs, places_of)
+    d["candidate_sites"] = candidate_rows(rng, sites)
     return validate_data(d)
 
 
