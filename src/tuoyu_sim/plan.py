@@ -323,8 +323,7 @@ def resize(
                     add_walk[int(np.argmax(mix))] += 1
                 extra = int(add_walk.sum())
                 # the pool holds them all from now on, so enrolment cannot take them
-                pool_walk = np.maximum(need, held).astype(float)
-                pool_walk = np.maximum(pool_walk, held + add_walk)
+                pool_walk = (held + add_walk).astype(float)  # max(need, held), one more if none
                 why.append(f"+{extra} walk-in places (turn-away for want of a place)")
             if for_staff > 0 and for_staff >= 0.25 * refused:
                 h = _refusal_shift(scenario, fid, breach_rows)
