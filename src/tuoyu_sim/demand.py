@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from scipy import special
 
-from tuoyu_sim.geography import pairs_within
+from tuoyu_sim.geography import decay_factor, pairs_within
 from tuoyu_sim.scenario import CARE_TYPES, CareType, Scenario, Stay
 
 # -- stay distributions ---------------------------------------------------------
@@ -308,19 +308,23 @@ class DemandPlan:
 
 
 def decay_weights(dist_m: np.ndarray, scenario: Scenario) -> np.ndarray:
-    """Relative attraction of facilities at ``dist_m`` under the distance decay."""
+    """Relative attraction of facilities at ``dist_m`` under the scenario's assignment.
+
+    ``nearest``: 1 for the nearest, 0 for the others. ``decay``: the distance decay
+    of :func:`tuoyu_sim.geography.decay_factor`; linear decay reaches 0 just past
+    the cut-off and keeps a floor of 1e-12, so a community whose facilities all sit
+    at the cut-off still splits its demand among them.
+    """
     geo = scenario.geography
     if geo.assignment == "nearest":
         w = np.zeros_like(dist_m)
         if dist_m.size:
             w[int(np.argmin(dist_m))] = 1.0
         return w
-    beta = geo.decay.beta
-    if geo.decay.kind == "linear":
-        return np.maximum(0.0, 1.0 - dist_m / (geo.reach_m * (1 + 1e-9))) + 1e-12
-    if geo.decay.kind == "power":
-        return np.maximum(dist_m, 1.0) ** (-beta)
-    return np.exp(-beta * dist_m)
+    kind = geo.decay.kind
+    if kind == "linear":
+        return decay_factor(dist_m, kind, geo.decay.beta, geo.reach_m * (1 + 1e-9)) + 1e-12
+    return decay_factor(dist_m, kind, geo.decay.beta, geo.reach_m)
 
 
 def demand_count(expected: float) -> int:

@@ -7,12 +7,19 @@ it lists; pairs it does not list are out of reach.
 
 Pairs within a radius are found with a KD-tree, never with a dense matrix, so a
 province-scale scenario stays sparse.
+
+Distance decay (:func:`decay_factor`) lives here too: the simulation splits
+walk-in demand by it (:func:`tuoyu_sim.demand.decay_weights`) and the allocation
+models weight coverage by it (:mod:`tuoyu_sim.allocate.instance`). The
+independent plan checker (:mod:`tuoyu_sim.allocate.verify`) keeps its own copy
+on purpose.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 from scipy.spatial import cKDTree
@@ -21,6 +28,9 @@ from tuoyu_sim.scenario import Located, Scenario
 
 EARTH_RADIUS_M = 6_371_008.8
 """Mean Earth radius (IUGG), metres."""
+
+DecayKind = Literal["off", "linear", "power", "exponential"]
+"""Distance-decay shapes (``off``: no decay, a factor of 1 everywhere)."""
 
 
 @dataclass(frozen=True)
@@ -142,3 +152,31 @@ def distance_m(scenario: Scenario, a: Located, b: Located) -> float:
 def sites(scenario: Scenario) -> list[Located]:
     """Existing facilities followed by candidate sites: the targets of allocation."""
     return [*scenario.facilities, *scenario.candidate_sites]
+
+
+def decay_factor(dist_m: np.ndarray, kind: DecayKind, beta: float, reach_m: float) -> np.ndarray:
+    """Distance decay in [0, 1], 1 at distance 0.
+
+    ``linear``: ``1 - d / reach``; ``power``: ``max(d, 1 m) ** -beta``;
+    ``exponential``: ``exp(-beta d)`` (beta per metre); ``off``: 1.
+
+    Parameters
+    ----------
+    dist_m
+        Walking distances in metres, >= 0.
+    kind
+        The decay shape.
+    beta
+        ``exponential``: per metre; ``power``: the exponent; > 0 (unused by
+        ``linear`` and ``off``).
+    reach_m
+        Distance at which ``linear`` decay reaches 0, metres, > 0.
+    """
+    d = np.asarray(dist_m, dtype=float)
+    if kind == "off":
+        return np.ones_like(d)
+    if kind == "linear":
+        return np.clip(1.0 - d / reach_m, 0.0, 1.0)
+    if kind == "power":
+        return np.asarray(np.minimum(1.0, np.maximum(d, 1.0) ** (-beta)))
+    return np.asarray(np.exp(-beta * d))

@@ -37,11 +37,9 @@ import numpy as np
 from tuoyu_sim.allocate.walkin import WalkInShape, walk_in_shape
 from tuoyu_sim.demand import stay_distribution
 from tuoyu_sim.errors import UserError
-from tuoyu_sim.geography import Pairs, pairs_within, sites
+from tuoyu_sim.geography import DecayKind, Pairs, decay_factor, pairs_within, sites
 from tuoyu_sim.scenario import ROLES, Scenario
 from tuoyu_sim.staffing import StaffingRule, shift_counts, staffing_rule
-
-DecayKind = Literal["off", "linear", "power", "exponential"]
 
 
 @dataclass(frozen=True)
@@ -131,22 +129,6 @@ class Instance:
             return 0.0
         need = target * float(self.population.sum()) / 1000.0 - self.places0_total
         return max(0.0, need)
-
-
-def decay_factor(dist_m: np.ndarray, kind: DecayKind, beta: float, reach_m: float) -> np.ndarray:
-    """Distance decay in [0, 1], 1 at distance 0.
-
-    ``linear``: ``1 - d / reach``; ``power``: ``max(d, 1 m) ** -beta``;
-    ``exponential``: ``exp(-beta d)`` (beta per metre); ``off``: 1.
-    """
-    d = np.asarray(dist_m, dtype=float)
-    if kind == "off":
-        return np.ones_like(d)
-    if kind == "linear":
-        return np.clip(1.0 - d / reach_m, 0.0, 1.0)
-    if kind == "power":
-        return np.asarray(np.minimum(1.0, np.maximum(d, 1.0) ** (-beta)))
-    return np.asarray(np.exp(-beta * d))
 
 
 def _window_hours(scenario: Scenario, care_type: str) -> float:

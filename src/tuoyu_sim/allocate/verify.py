@@ -26,6 +26,8 @@ TOL = 1e-6
 
 
 def _decay(d: float, kind: str, beta: float, radius: float) -> float:
+    # A deliberate second copy of tuoyu_sim.geography.decay_factor: the checker
+    # recomputes everything itself, so a mistake there is not shared here.
     if kind == "off":
         return 1.0
     if kind == "linear":
