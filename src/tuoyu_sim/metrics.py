@@ -2,7 +2,8 @@
 
 Every headline figure is computed once per replication and reported as the
 mean over replications with a 95% Student-t confidence interval
-(:func:`ci95`). Counts are totals over all replications and days.
+(:func:`ci95`, from the project's one interval, :func:`mean_ci`). Counts are
+totals over all replications and days.
 
 Definitions (SPEC "Figures"):
 
@@ -30,11 +31,44 @@ SHARE = (0.0, 1.0)
 """Bounds of a share (utilization, turn-away rate, breach-day share)."""
 
 
+def mean_ci(
+    values: Sequence[float] | np.ndarray, level: float = 0.95
+) -> tuple[float, float, float]:
+    """Mean and Student-t interval ``(mean, low, high)`` over replications.
+
+    The one confidence interval of the project: :func:`ci95` reports it in a
+    summary, the theory cases (:mod:`tuoyu_sim.theory_cases`) check exact values
+    against it.
+
+    Parameters
+    ----------
+    values
+        One finite value per independent replication, at least two.
+    level
+        Confidence level in (0, 1).
+
+    Raises
+    ------
+    ValueError
+        With fewer than two values, a value that is not finite, or a level
+        outside (0, 1).
+    """
+    v = np.asarray(values, dtype=float)
+    if v.size < 2 or not np.all(np.isfinite(v)):
+        raise ValueError(f"an interval needs at least two finite values, got {v!r}")
+    if not 0.0 < level < 1.0:
+        raise ValueError(f"level must be in (0, 1), got {level}")
+    mean = float(v.mean())
+    half = float(stdtrit(v.size - 1, 0.5 + level / 2) * v.std(ddof=1) / math.sqrt(v.size))
+    return mean, mean - half, mean + half
+
+
 def ci95(
     values: Sequence[float] | np.ndarray, bounds: tuple[float, float] | None = None
 ) -> dict[str, Any]:
     """Mean and 95% Student-t interval over replications (NaN values are left out).
 
+    The interval of :func:`mean_ci`, as a summary record ``{"mean", "ci95", "n"}``.
     With fewer than two values the interval is ``null``: one replication says
     nothing about its own spread. ``bounds`` clips the interval to the range the
     figure can take (a share lies in [0, 1]); the t-interval of a share near 0 or
@@ -44,11 +78,9 @@ def ci95(
     v = v[np.isfinite(v)]
     if v.size == 0:
         return {"mean": None, "ci95": None, "n": 0}
-    mean = float(v.mean())
     if v.size < 2:
-        return {"mean": mean, "ci95": None, "n": int(v.size)}
-    half = float(stdtrit(v.size - 1, 0.975) * v.std(ddof=1) / math.sqrt(v.size))
-    lo, hi = mean - half, mean + half
+        return {"mean": float(v.mean()), "ci95": None, "n": int(v.size)}
+    mean, lo, hi = mean_ci(v)
     if bounds is not None:
         lo, hi = max(lo, bounds[0]), min(hi, bounds[1])
     return {"mean": mean, "ci95": [lo, hi], "n": int(v.size)}

@@ -39,8 +39,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
+from tuoyu_sim.metrics import mean_ci
 from tuoyu_sim.queueing import LossSystem, erlang_b, transient
 from tuoyu_sim.scenario import validate_data
 from tuoyu_sim.simulate import SimulationResult, simulate
@@ -268,28 +268,6 @@ class CheckResult:
             "days": self.days,
             "note": self.note,
         }
-
-
-def mean_ci(
-    values: Sequence[float] | np.ndarray, level: float = 0.95
-) -> tuple[float, float, float]:
-    """Mean and Student-t interval ``(mean, low, high)`` over replications.
-
-    Parameters
-    ----------
-    values
-        One finite value per independent replication, at least two.
-    level
-        Confidence level in (0, 1).
-    """
-    v = np.asarray(values, dtype=float)
-    if v.size < 2 or not np.all(np.isfinite(v)):
-        raise ValueError(f"an interval needs at least two finite values, got {v!r}")
-    if not 0.0 < level < 1.0:
-        raise ValueError(f"level must be in (0, 1), got {level}")
-    mean = float(v.mean())
-    half = float(stats.t.ppf(0.5 + level / 2, v.size - 1) * v.std(ddof=1) / math.sqrt(v.size))
-    return mean, mean - half, mean + half
 
 
 # -- estimators ------------------------------------------------------------------
