@@ -1,6 +1,6 @@
 """06 — The simulation against exact queueing results, in one table and one figure.
 
-Cases and runner live in :mod:`tuoyu_sim.validation` (shared with the test suite).
+Cases and runner live in :mod:`tuoyu_sim.theory_cases` (shared with the test suite).
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import numpy as np
 from _common import Experiment, md_table
 from matplotlib.figure import Figure
 
-from tuoyu_sim.validation import CheckResult, get_case, run_all, run_case
+from tuoyu_sim.theory_cases import CheckResult, get_case, run_all, run_case
 
 QUESTION = (
     "Does the day model reproduce the exact results of queueing theory — Erlang B with places "
@@ -186,7 +186,7 @@ of the exact value wide. {miss_text}
 {table}
 """
     method = """
-Each case (`tuoyu_sim.validation.cases()`, the same cases as `tests/test_simulation_theory.py`)
+Each case (`tuoyu_sim.theory_cases.cases()`, the same cases as `tests/test_simulation_theory.py`)
 is a one-facility scenario with Poisson walk-ins on a flat profile; it is simulated with
 independent replications and each quantity is estimated once per replication (turn-away pooled
 over the replication's days; mean occupancy = child-minutes / opening minutes) and given as a

@@ -14,8 +14,9 @@ from typing import Any
 import numpy as np
 import pytest
 
+from tuoyu_sim.metrics import mean_ci
 from tuoyu_sim.scenario import Scenario, format_clock, validate_data
-from tuoyu_sim.validation import mean_ci, walk_in_data
+from tuoyu_sim.theory_cases import walk_in_data
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
@@ -50,7 +51,7 @@ def clock(minutes: float) -> str:
 
 walk_in_dict = walk_in_data
 """A scenario dict: one community, one facility, one walk-in care type, flat
-profile (:func:`tuoyu_sim.validation.walk_in_data`, shared with experiment 06)."""
+profile (:func:`tuoyu_sim.theory_cases.walk_in_data`, shared with experiment 06)."""
 
 
 def build(data: dict[str, Any]) -> Scenario:

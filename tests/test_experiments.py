@@ -1,9 +1,9 @@
-"""Every experiment script runs (quick mode), and the validation cases behave.
+"""Every experiment script runs (quick mode), and the theory cases behave.
 
 The scripts are run as a user runs them — ``python experiments/NN_name.py
 --quick --out DIR`` in a subprocess — and must exit 0, write ``summary.md``
 with its key answer and the figures it links. The unit tests of
-:mod:`tuoyu_sim.validation` check that the exact values are what the queueing
+:mod:`tuoyu_sim.theory_cases` check that the exact values are what the queueing
 module says and that one fast case puts the exact value inside its interval.
 """
 
@@ -17,13 +17,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tuoyu_sim.metrics import mean_ci
 from tuoyu_sim.queueing import LossSystem, erlang_b, transient
 from tuoyu_sim.scenario import validate_data
-from tuoyu_sim.validation import (
+from tuoyu_sim.theory_cases import (
     DAY_MIN,
     cases,
     get_case,
-    mean_ci,
     run_all,
     run_case,
     walk_in_data,
@@ -100,7 +100,7 @@ def test_experiment_runs_quick(name: str, tmp_path: Path) -> None:
     assert "nan%" not in text.lower(), f"{name}: a NaN reached the summary"
 
 
-# -- tuoyu_sim.validation ------------------------------------------------------------------
+# -- tuoyu_sim.theory_cases ----------------------------------------------------------------
 
 
 def test_case_names_are_unique_and_found() -> None:

@@ -1,4 +1,4 @@
-"""The simulation against exact queueing results, as reusable cases.
+"""The theory cases: the simulation against exact queueing results, as reusable cases.
 
 Each :class:`Case` is a small scenario (one community, one facility, one
 walk-in care type, flat arrival profile, no absence) whose figures are known
@@ -174,7 +174,7 @@ class Check:
 
 @dataclass(frozen=True)
 class Case:
-    """A validation case: a scenario dict builder and the checks it supports.
+    """A theory case: a scenario dict builder and the checks it supports.
 
     Attributes
     ----------
@@ -394,7 +394,7 @@ def _erlang_checks(servers: int, load: float, system: LossSystem) -> tuple[Check
 
 @functools.cache
 def cases() -> tuple[Case, ...]:
-    """Every validation case, in the order of ``tests/test_simulation_theory.py``.
+    """Every theory case, in the order of ``tests/test_simulation_theory.py``.
 
     Built once (the exact values solve the forward equations) and cached.
     """
@@ -522,7 +522,7 @@ def get_case(name: str) -> Case:
         if case.name == name:
             return case
     known = ", ".join(c.name for c in cases())
-    raise KeyError(f"no validation case {name!r}; known: {known}")
+    raise KeyError(f"no theory case {name!r}; known: {known}")
 
 
 @dataclass(frozen=True)
@@ -643,7 +643,6 @@ __all__ = [
     "cases",
     "get_case",
     "little_ratio",
-    "mean_ci",
     "mean_occupancy",
     "run_all",
     "run_case",
