@@ -32,7 +32,7 @@ from tuoyu_sim.demand import (
 )
 from tuoyu_sim.scenario import WALK_IN_POOL, Scenario
 from tuoyu_sim.staffing import facility_shifts
-from tuoyu_sim.streams import generator
+from tuoyu_sim.streams import check_distinct_keys, generator
 
 SHORT_BINS = 16
 """Daily most caregivers short in an hour: 0, 1, ..., 14, and 15 or more."""
@@ -89,7 +89,15 @@ class Model:
 
 
 def build_model(scenario: Scenario) -> Model:
-    """Everything static about ``scenario``: demand, shifts, distributions."""
+    """Everything static about ``scenario``: demand, shifts, distributions.
+
+    Raises
+    ------
+    ScenarioError
+        If two facility ids would share random streams
+        (:func:`tuoyu_sim.streams.check_distinct_keys`).
+    """
+    check_distinct_keys(f.id for f in scenario.facilities)
     plan = plan_demand(scenario)
     types = plan.care_types
     ages = plan.ages
