@@ -410,7 +410,7 @@ def _hand_day(
         if busy < c:
             busy += 1
             stay = stays[i]
-            left = close_min - env._now
+            left = close_min - env._now  # hand-tuned: SimPy's clock read directly
             timeout(stay if stay < left else left).callbacks.append(leave)
         else:
             blocked += 1
@@ -484,6 +484,7 @@ def count_events(
     scheduled (its event-id counter); ``run()`` without ``until`` empties the
     queue, so every scheduled event was processed.
     """
+    from tuoyu_sim._simpy import events_scheduled
     from tuoyu_sim.scenario import load_scenario
     from tuoyu_sim.simulate import build_model, simulate
 
@@ -495,7 +496,7 @@ def count_events(
 
     def counting_run(self: simpy.Environment, until: Any = None) -> Any:
         result = original(self, until)
-        count.events += next(self._eid)
+        count.events += events_scheduled(self)
         count.days += 1
         return result
 

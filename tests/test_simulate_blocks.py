@@ -17,6 +17,7 @@ import simpy
 
 import tuoyu_sim.simulate as sim_mod
 from conftest import MINIMAL, SCENARIOS
+from tuoyu_sim._simpy import queue_head
 from tuoyu_sim.centre import ArrivalChain, Centre, CentreSpec
 from tuoyu_sim.demand import ArrivalProfile
 from tuoyu_sim.scenario import load_scenario
@@ -102,9 +103,9 @@ def test_arrival_chain_schedules_as_new_timeouts() -> None:
     step = env.step
 
     def traced() -> None:
-        if env._queue:
-            now, _, eid, _ = env._queue[0]
-            seen.append((now, eid))
+        head = queue_head(env)
+        if head is not None:
+            seen.append(head)
         step()
 
     env.step = traced  # type: ignore[method-assign]

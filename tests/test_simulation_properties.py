@@ -160,8 +160,8 @@ def instrumented(monkeypatch: pytest.MonkeyPatch) -> Violations:
         cls._shift_change,
     )
 
-    def try_admit(self: Any, k: int, age: int, stay: float) -> bool:
-        ok = orig_try(self, k, age, stay)
+    def try_admit(self: Any, *args: Any) -> bool:
+        ok = orig_try(self, *args)
         seen.check(self, "walk-in")
         if ok:
             seen.walk_ins_admitted += 1
@@ -172,16 +172,16 @@ def instrumented(monkeypatch: pytest.MonkeyPatch) -> Violations:
                 )
         return ok
 
-    def enrolled(self: Any, event: Any) -> None:
-        orig_enrol(self, event)
+    def enrolled(self: Any, *args: Any) -> None:
+        orig_enrol(self, *args)
         seen.check(self, "enrolled arrival")
 
     def depart(self: Any, t: float, k: int, age: int, pool: int) -> None:
         orig_depart(self, t, k, age, pool)
         seen.check(self, "departure")
 
-    def shift(self: Any, event: Any) -> None:
-        orig_shift(self, event)
+    def shift(self: Any, *args: Any) -> None:
+        orig_shift(self, *args)
         seen.check(self, "shift change")
 
     monkeypatch.setattr(cls, "try_admit", try_admit)

@@ -31,6 +31,9 @@ known when it is admitted, so departures wait in the facility's own heap
 (``due``) and are applied, in time order and at their own times, before the
 facility handles its next event. That is exact — no decision at time t depends
 on a departure after t — and it spares the event queue one timeout per child.
+Each callback is handed the time its event fires, computed when it was
+scheduled, so nothing here reads SimPy's private clock; the one private part
+used (re-scheduling a processed timeout) is behind :mod:`tuoyu_sim._simpy`.
 Clock: minutes after midnight.
 """
 
@@ -38,10 +41,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from heapq import heappop, heappush
 
-import simpy
-from simpy.events import NORMAL
+from tuoyu_sim._simpy import NORMAL, Environment, Event, event_heap
 
 
 @dataclass(frozen=True)
@@ -76,9 +79,9 @@ class CentreSpec:
         return shared
 
 
-Redirector = Callable[["Centre", int, int, float], bool]
-"""Called with (origin centre, care type, age class, stay minutes) when a walk-in
-cannot be admitted; returns True if another facility admitted the child."""
+Redirector = Callable[["Centre", int, int, float, float], bool]
+"""Called with (origin centre, care type, age class, stay minutes, now) when a
+walk-in cannot be admitted; returns True if another facility admitted the child."""
 
 
 class Centre:
@@ -123,7 +126,7 @@ class Centre:
 
     def __init__(
         self,
-        env: simpy.Environment,
+        env: Environment,
         spec: CentreSpec,
         n_types: int,
         close: float,
@@ -177,17 +180,20 @@ class Centre:
     def start_shifts(self, on_duty: Sequence[int]) -> None:
         """Schedule today's shifts; ``on_duty[i]`` caregivers of shift i came in."""
         env = self.env
+        now = env.now
         changes: list[tuple[float, int]] = []
         for (start, end, _), n in zip(self.spec.shifts, on_duty, strict=True):
-            if n == 0 or end <= env.now or start >= self.close:
+            if n == 0 or end <= now or start >= self.close:
                 continue
-            if start <= env.now:
+            if start <= now:
                 self.on_shift += n
             else:
-                env.timeout(start - env.now, n).callbacks.append(self._shift_change)
+                delay = start - now
+                env.timeout(delay).callbacks.append(partial(self._shift_change, now + delay, n))
                 changes.append((start, n))
             if end < self.close:
-                env.timeout(end - env.now, -n).callbacks.append(self._shift_change)
+                delay = end - now
+                env.timeout(delay).callbacks.append(partial(self._shift_change, now + delay, -n))
                 changes.append((end, -n))
         # caregivers on shift after each change today, to look ahead at admission
         level = self.on_shift
@@ -197,22 +203,22 @@ class Centre:
             if delta < 0:
                 self.last_drop = t
 
-    def _shift_change(self, event: simpy.Event) -> None:
-        now = self.env._now
+    def _shift_change(self, now: float, change: int, event: Event) -> None:
+        """``change`` caregivers come on shift (> 0) or go off it (< 0) at ``now``."""
         if self.due and self.due[0][0] <= now:
             self._drain(now)
-        self.on_shift += event._value
-        self._check_breach()
+        self.on_shift += change
+        self._check_breach(now)
 
-    def _check_breach(self) -> None:
+    def _check_breach(self, now: float) -> None:
         short = self.needed - self.on_shift
         if short > 0:
             if self.breach_since < 0:
-                self.breach_since = self.env._now
+                self.breach_since = now
             if short > self.breach_level:
                 self.breach_level = short
         elif self.breach_since >= 0:
-            self._end_breach(self.env._now)
+            self._end_breach(now)
 
     def _end_breach(self, now: float) -> None:
         self.breach_intervals.append((self.breach_since, now, self.breach_level))
@@ -234,12 +240,15 @@ class Centre:
     def enrol_arrival(self, arrive: float, depart: float, k: int, age: int, releases: bool) -> None:
         """Schedule an enrolled child's arrival; it leaves at ``depart``."""
         env = self.env
-        ev = env.timeout(arrive - env.now, (depart, k, age, releases))
-        ev.callbacks.append(self._enrolled_arrives)
+        now = env.now
+        delay = arrive - now
+        env.timeout(delay).callbacks.append(
+            partial(self._enrolled_arrives, now + delay, depart, k, age, releases)
+        )
 
-    def _enrolled_arrives(self, event: simpy.Event) -> None:
-        depart, k, age, releases = event._value
-        now = self.env._now
+    def _enrolled_arrives(
+        self, now: float, depart: float, k: int, age: int, releases: bool, event: Event
+    ) -> None:
         if self.due and self.due[0][0] <= now:
             self._drain(now)
         self.arrivals[k] += 1
@@ -251,7 +260,7 @@ class Centre:
         self.log_times.append(now)
         self.log_changes.append(k + 1)
         if self.needed > self.on_shift:
-            self._check_breach()
+            self._check_breach(now)
         depart = depart if depart > now else now
         heappush(self.due, (depart, k, age, -2 if releases else -3))
         if self.episodes is not None:
@@ -295,15 +304,14 @@ class Centre:
                 return False
         return True
 
-    def try_admit(self, k: int, age: int, stay: float) -> bool:
-        """Admit a walk-in of care type ``k`` if a place and caregivers allow.
+    def try_admit(self, k: int, age: int, stay: float, now: float) -> bool:
+        """Admit a walk-in of care type ``k`` arriving at ``now`` if a place and caregivers allow.
 
         The caregivers on shift must meet the ratios with this child added, now
         and at every shift change until the child is collected (parents book a
         drop-in or hourly block, and the centre knows when the children already
         there leave, so it knows whether a shift change would leave it short).
         """
-        now = self.env._now
         due = self.due
         if due and due[0][0] <= now:
             self._drain(now)
@@ -344,31 +352,31 @@ class Centre:
             self.episodes.append((now, now + stay, k, age, "admitted"))
         return True
 
-    def walk_in(self, k: int, age: int, stay: float) -> None:
-        """A walk-in arrives here: admitted, redirected, or turned away."""
+    def walk_in(self, k: int, age: int, stay: float, now: float) -> None:
+        """A walk-in arrives here at ``now``: admitted, redirected, or turned away."""
         self.arrivals[k] += 1
-        if self.try_admit(k, age, stay):
+        if self.try_admit(k, age, stay, now):
             self.admitted[k] += 1
         else:
-            self.refused(k, age, stay)
+            self.refused(k, age, stay, now)
 
-    def refused(self, k: int, age: int, stay: float) -> None:
+    def refused(self, k: int, age: int, stay: float, now: float) -> None:
         """A walk-in found no room here: redirected if allowed and possible, else turned away."""
         if self.short_staff:
             self.refused_staff[k] += 1
-            self.refused_staff_at.append(self.env._now)
+            self.refused_staff_at.append(now)
         if (
             self.redirector is not None
             and self.spec.redirect[k]
-            and self.redirector(self, k, age, stay)
+            and self.redirector(self, k, age, stay, now)
         ):
             self.redirected_out[k] += 1
             if self.episodes is not None:
-                self.episodes.append((self.env._now, self.env._now, k, age, "redirected"))
+                self.episodes.append((now, now, k, age, "redirected"))
         else:
             self.turned_away[k] += 1
             if self.episodes is not None:
-                self.episodes.append((self.env._now, self.env._now, k, age, "turned_away"))
+                self.episodes.append((now, now, k, age, "turned_away"))
 
     # -- departures ------------------------------------------------------------
 
@@ -411,7 +419,7 @@ class ArrivalChain:
     the hot path indexes them, and a list indexes faster than an array.
     """
 
-    __slots__ = ("ages", "centre", "i", "kinds", "n", "stays", "times")
+    __slots__ = ("ages", "at", "centre", "i", "ids", "kinds", "n", "queue", "stays", "times")
 
     def __init__(
         self,
@@ -428,34 +436,40 @@ class ArrivalChain:
         self.stays = stays
         self.i = 0
         self.n = len(times)
+        self.at = 0.0
+        """When the pending arrival fires (the environment's clock then)."""
+        self.queue, self.ids = event_heap(centre.env)
 
     def start(self) -> None:
         if self.times:
             env = self.centre.env
-            env.timeout(self.times[0] - env.now).callbacks.append(self._fire)
+            now = env.now
+            delay = self.times[0] - now
+            self.at = now + delay
+            env.timeout(delay).callbacks.append(self._fire)
 
-    def _fire(self, event: simpy.Event) -> None:
+    def _fire(self, event: Event) -> None:
         # Centre.walk_in, spelt out: this runs once per walk-in (the hot path)
         i = self.i
         c = self.centre
+        now = self.at
         k = self.kinds[i]
         c.arrivals[k] += 1
-        if c.try_admit(k, self.ages[i], self.stays[i]):
+        if c.try_admit(k, self.ages[i], self.stays[i], now):
             c.admitted[k] += 1
         else:
-            c.refused(k, self.ages[i], self.stays[i])
+            c.refused(k, self.ages[i], self.stays[i], now)
         i += 1
         self.i = i
         if i < self.n:
             # ``env.timeout(delay).callbacks.append(self._fire)`` without a new event:
-            # the Timeout just processed is scheduled again, exactly as
-            # Environment.schedule would (same time, priority and next event id).
-            # This reads SimPy 4's private queue and id counter; the test
-            # test_arrival_chain_schedules_as_new_timeouts fails if they change.
-            env = c.env
-            now = env._now
+            # the Timeout just processed goes back on the heap, as Environment.schedule
+            # would put a new one (same time, priority and next event id); see
+            # tuoyu_sim._simpy.event_heap
             delay = self.times[i] - now
             if delay < 0:
                 raise ValueError(f"Negative delay {delay}")
+            at = now + delay
+            self.at = at
             event.callbacks = [self._fire]
-            heappush(env._queue, (now + delay, NORMAL, next(env._eid), event))
+            heappush(self.queue, (at, NORMAL, next(self.ids), event))

@@ -19,8 +19,8 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
-import simpy
 
+from tuoyu_sim._simpy import Environment
 from tuoyu_sim.centre import ArrivalChain, Centre, CentreSpec
 from tuoyu_sim.demand import (
     ArrivalProfile,
@@ -294,7 +294,7 @@ class _Redirects:
         self.cum = [[np.cumsum(w) for (_, w) in fd.origins] for fd in plan.facilities]
         self.centres: list[Centre] = []
 
-    def __call__(self, origin: Centre, k: int, age: int, stay: float) -> bool:
+    def __call__(self, origin: Centre, k: int, age: int, stay: float, now: float) -> bool:
         j0 = origin.spec.index
         idx = self.plan.facilities[j0].origins[k][0]
         if not idx.size:
@@ -304,7 +304,7 @@ class _Redirects:
         community = int(idx[min(int(np.searchsorted(cum, u, side="right")), idx.size - 1)])
         centres = self.centres
         for j in self.plan.reach[community].tolist():
-            if j != j0 and centres[j].try_admit(k, age, stay):
+            if j != j0 and centres[j].try_admit(k, age, stay, now):
                 centres[j].redirected_in[k] += 1
                 return True
         return False
@@ -440,7 +440,7 @@ def run_replication(model: Model, replication: int, episodes: bool = False) -> R
     block_start = 0
     episode_rows: list[tuple[int, int, float, float, int, int, str]] = []
     for day in range(days):
-        env = simpy.Environment(initial_time=open_)
+        env = Environment(initial_time=open_)
         centres: list[Centre] = []
         redirector.centres = centres
 
