@@ -154,9 +154,47 @@ def write_scenario(path: str | Path, scenario: Scenario) -> Path:
     matrix = scenario.matrix()
     if matrix is None:
         return atomic_write_text(path, dump_toml(scenario))
-    rows = ({"from": a, "to": b, "distance_m": d} for (a, b), d in sorted(matrix.items()))
-    write_csv(path.parent / MATRIX_FILE, rows, ["from", "to", "distance_m"])
+    _write_matrix(path.parent / MATRIX_FILE, matrix)
     return atomic_write_text(path, dump_toml(scenario, matrix_csv=MATRIX_FILE))
+
+
+def _write_matrix(path: Path, matrix: Mapping[tuple[str, str], float]) -> Path:
+    rows = ({"from": a, "to": b, "distance_m": d} for (a, b), d in sorted(matrix.items()))
+    return write_csv(path, rows, ["from", "to", "distance_m"])
+
+
+def write_scenario_workbook(
+    path: str | Path, scenario: Scenario, *, workbook: str | None = None
+) -> Path:
+    """Write ``scenario`` as a TOML file of settings and an .xlsx workbook of its tables.
+
+    The workbook (default: the TOML file's name with ``.xlsx``) lies beside the
+    TOML file and holds one sheet per table (``communities``, ``facilities``,
+    ``candidate_sites``); the TOML file's ``[tables]`` name it, so that
+    ``load_scenario(path)`` gives the scenario back. This is the template a
+    planner fills in: edit the sheets in Excel or WPS, keep row 1. A distance
+    matrix is written beside them as ``distances.csv``, as by
+    :func:`write_scenario`. The workbook is written before the TOML file, so a
+    TOML file never names a workbook that is not there.
+
+    Returns
+    -------
+    Path
+        The TOML file.
+    """
+    from tuoyu_sim.scenario import TABLE_SECTIONS, dump_toml
+
+    path = Path(path)
+    name = workbook or path.with_suffix(".xlsx").name
+    if Path(name).name != name or Path(name).suffix.lower() != ".xlsx":
+        raise UserError(f"workbook = {name!r}: a file name ending in .xlsx, without a folder")
+    scenario.to_workbook(path.parent / name)
+    matrix = scenario.matrix()
+    tables = dict.fromkeys(TABLE_SECTIONS, name)
+    if matrix is None:
+        return atomic_write_text(path, dump_toml(scenario, tables=tables))
+    _write_matrix(path.parent / MATRIX_FILE, matrix)
+    return atomic_write_text(path, dump_toml(scenario, matrix_csv=MATRIX_FILE, tables=tables))
 
 
 # -- workbooks -------------------------------------------------------------------

@@ -1,9 +1,12 @@
 """The scenario: schema, loading and validation.
 
-A scenario is one TOML file, optionally referencing CSV or GeoJSON tables next
-to it (``[tables]``), and optionally a distance matrix CSV. It is validated on
-load with pydantic; unknown keys are errors, and every problem is reported as
-one line naming the file, the key path, the value and what is allowed.
+A scenario is one TOML file, optionally referencing tables next to it
+(``[tables]``: CSV, GeoJSON, Excel workbooks, GeoPackage or Shapefile layers,
+read by :mod:`tuoyu_sim.tables_io`), and optionally a distance matrix CSV. It
+can also be built from pandas DataFrames (:meth:`Scenario.from_frames`). It is
+validated on load with pydantic; unknown keys are errors, and every problem is
+reported as one line naming the file (or the table, sheet and row), the key
+path, the value and what is allowed.
 
 A :class:`Scenario` is immutable. Variants are made with
 :meth:`Scenario.with_changes`, which returns a new, re-validated scenario.
@@ -20,9 +23,9 @@ import json
 import math
 import re
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NamedTuple
 
 from pydantic import (
     BaseModel,
@@ -37,6 +40,9 @@ from pydantic import (
 )
 
 from tuoyu_sim.errors import ScenarioError
+
+if TYPE_CHECKING:
+    from tuoyu_sim.tables_io import ScenarioFrames
 
 CARE_TYPES: tuple[str, ...] = ("full_day", "half_day", "extended", "hourly", "drop_in")
 """The five care types, in reporting order."""
@@ -492,7 +498,13 @@ class CandidateSite(Located):
 
 
 class Tables(Strict):
-    """``[tables]``: CSV or GeoJSON files, relative to the scenario's folder."""
+    """``[tables]``: table files, relative to the scenario's folder.
+
+    ``.csv``, ``.geojson``/``.json``, ``.xlsx`` (the sheet named after the table,
+    or ``"file.xlsx#sheet"``), ``.gpkg`` (the layer named after the table, the
+    only layer, or ``"file.gpkg#layer"``) or ``.shp``; the GIS files need the
+    ``[gis]`` extra.
+    """
 
     communities: str | None = None
     facilities: str | None = None
@@ -768,6 +780,84 @@ class Scenario(Strict):
         new._matrix = self._matrix
         return new
 
+    # -- tables: frames and workbooks ------------------------------------------
+
+    @classmethod
+    def from_frames(
+        cls,
+        *,
+        communities: Any = None,
+        facilities: Any = None,
+        candidate_sites: Any = None,
+        settings: Mapping[str, Any] | str | Path,
+        distances: Any = None,
+        base_dir: str | Path | None = None,
+    ) -> Scenario:
+        """A scenario from pandas DataFrames (or GeoDataFrames) and its settings.
+
+        Parameters
+        ----------
+        communities, facilities, candidate_sites
+            One row per record, one column per key, as in a CSV table: dotted
+            column names nest (``places.older``, ``age_mix.toddler``), empty
+            cells (NaN, None, ``pd.NA``) take the key's default. A GeoDataFrame's
+            Point geometries give the coordinates (a projected CRS: ``x_m``/``y_m``
+            in metres; a geographic CRS: ``lon``/``lat``; see
+            :mod:`tuoyu_sim.tables_io`). A frame replaces the table of the same
+            name in ``settings`` (inline rows or ``[tables]``); ``None`` keeps it.
+        settings
+            The rest of the scenario: a dict with the TOML file's keys
+            (``name``, ``simulation``, ``age_groups``, ...), or the path of a TOML
+            file (its ``[tables]`` are read as :func:`load_scenario` reads them).
+        distances
+            A distance matrix (columns ``from``, ``to``, ``distance_m`` or
+            ``minutes``) instead of the file ``geography.matrix_csv`` names.
+        base_dir
+            Where tables and the matrix named in a dict ``settings`` lie
+            (default: the working folder); a TOML path's own folder otherwise.
+
+        Raises
+        ------
+        ScenarioError
+            With the same checks and messages as a file; a problem in a frame is
+            named by frame, row (the index label) and column, e.g.
+            ``communities frame, row 3, column population (communities[3].population)
+            = -5: input should be greater than or equal to 0``.
+        """
+        from tuoyu_sim.tables_io import scenario_from_frames
+
+        return scenario_from_frames(
+            communities=communities,
+            facilities=facilities,
+            candidate_sites=candidate_sites,
+            settings=settings,
+            distances=distances,
+            base_dir=base_dir,
+        )
+
+    def to_frames(self) -> ScenarioFrames:
+        """The scenario as DataFrames: ``communities``, ``facilities``,
+        ``candidate_sites`` (dotted columns, integer columns as ``Int64``), ``settings``
+        (everything else, as :meth:`to_dict`) and, with a distance matrix,
+        ``distances``. ``Scenario.from_frames(**scenario.to_frames())`` is equal to
+        the scenario. An empty table gets the columns a planner would fill in.
+        """
+        from tuoyu_sim.tables_io import scenario_to_frames
+
+        return scenario_to_frames(self)
+
+    def to_workbook(self, path: str | Path) -> Path:
+        """Write the scenario's tables to an ``.xlsx`` workbook (atomically).
+
+        One sheet per table (``communities``, ``facilities``, ``candidate_sites``),
+        row 1 the column names; a scenario whose ``[tables]`` name this workbook
+        reads the same rows back. :func:`tuoyu_sim.output.write_scenario_workbook`
+        writes the TOML file that goes with it.
+        """
+        from tuoyu_sim.tables_io import write_tables_workbook
+
+        return write_tables_workbook(path, self)
+
 
 def _one_of(what: str, allowed: set[str]) -> str:
     if not allowed:
@@ -882,20 +972,43 @@ def _describe(err: Mapping[str, Any]) -> str:
     return msg[0].lower() + msg[1:] if msg else kind
 
 
+class Origin(NamedTuple):
+    """Where a table row came from, for messages.
+
+    ``where`` names the file (or frame) and row: ``"communities.csv row 3"``,
+    ``"district.xlsx, sheet facilities, row 5"``, ``"communities frame, row 3"``.
+    A workbook row also knows its Excel row number and its columns' letters, so
+    that a message can name the cell.
+    """
+
+    where: str
+    row: int | None = None
+    letters: Mapping[str, str] | None = None
+
+    def column(self, key: str) -> str:
+        """How a message names the column of ``key`` (``places.older, cell F5``)."""
+        letter = (self.letters or {}).get(key)
+        return f"{key}, cell {letter}{self.row}" if letter and self.row else key
+
+
 def validate_data(
     data: Mapping[str, Any],
     source: Path | str | None = None,
     *,
     base_dir: Path | None = None,
-    origins: Mapping[tuple[str, int], tuple[str, int]] | None = None,
+    origins: Mapping[tuple[str, int], Origin] | None = None,
+    matrix: Mapping[tuple[str, str], float] | None = None,
+    label: str | None = None,
 ) -> Scenario:
     """Validate a scenario given as a plain dict; raise :class:`ScenarioError`.
 
-    ``source`` names the file in messages; ``base_dir`` is where a distance matrix
-    is looked up; ``origins`` maps ``(section, index)`` of rows that came from a
-    table to ``(table file, row number)``.
+    ``source`` is the file the scenario comes from (its folder is where a
+    distance matrix is looked up unless ``base_dir`` says otherwise); ``label``
+    names it in messages (default: ``source``); ``origins`` maps ``(section,
+    index)`` of rows that came from a table to their :class:`Origin`; ``matrix``
+    is a distance matrix already read (then no file is read).
     """
-    label = str(source) if source is not None else "<scenario>"
+    label = label or (str(source) if source is not None else "<scenario>")
     origins = origins or {}
     try:
         scenario = Scenario.model_validate(dict(data))
@@ -912,18 +1025,32 @@ def validate_data(
                     problems.append(_line(label, full, value, allowed, origins))
                 continue
             loc = _clean_loc(err["loc"])
-            value = err.get("input")
             if err.get("type") == "missing":
-                problems.append(f"{label}: {format_loc(loc)}: {_describe(err)}")
+                problems.append(_missing_line(label, format_loc(loc), _describe(err), origins))
             else:
-                problems.append(_line(label, format_loc(loc), value, _describe(err), origins))
+                problems.append(
+                    _line(label, format_loc(loc), err.get("input"), _describe(err), origins)
+                )
         raise ScenarioError(_dedupe(problems)) from None
     if source is not None:
         scenario._source = Path(source)
-    if scenario.geography.distance == "matrix" or scenario.geography.matrix_csv:
+    if matrix is not None:
+        scenario._matrix = dict(matrix)
+    elif scenario.geography.distance == "matrix" or scenario.geography.matrix_csv:
         folder = base_dir or (Path(source).parent if source is not None else Path.cwd())
         scenario._matrix = _load_matrix(scenario, folder, label)
     return scenario
+
+
+_ROW_PATH = re.compile(r"^(communities|facilities|candidate_sites)\[(\d+)\]")
+
+
+def _row_origin(path: str, origins: Mapping[tuple[str, int], Origin]) -> tuple[Origin, str] | None:
+    """The origin of the table row a key path lies in, and the path within the row."""
+    m = _ROW_PATH.match(path)
+    if m and (m.group(1), int(m.group(2))) in origins:
+        return origins[(m.group(1), int(m.group(2)))], path[m.end() :].lstrip(".")
+    return None
 
 
 def _line(
@@ -931,15 +1058,24 @@ def _line(
     path: str,
     value: Any,
     allowed: str,
-    origins: Mapping[tuple[str, int], tuple[str, int]],
+    origins: Mapping[tuple[str, int], Origin],
 ) -> str:
-    m = re.match(r"^(communities|facilities|candidate_sites)\[(\d+)\]", path)
-    if m and (m.group(1), int(m.group(2))) in origins:
-        file, row = origins[(m.group(1), int(m.group(2)))]
-        rest = path[m.end() :].lstrip(".")
-        where = f"{file} row {row}" + (f", column {rest}" if rest else "")
+    found = _row_origin(path, origins)
+    if found:
+        origin, rest = found
+        where = origin.where + (f", column {origin.column(rest)}" if rest else "")
         return f"{where} ({path}) = {_show(value)}: {allowed}"
     return f"{label}: {path} = {_show(value)}: {allowed}"
+
+
+def _missing_line(
+    label: str, path: str, allowed: str, origins: Mapping[tuple[str, int], Origin]
+) -> str:
+    found = _row_origin(path, origins)
+    if found:
+        origin, rest = found
+        return f"{origin.where}, column {origin.column(rest)} ({path}): {allowed} (an empty cell)"
+    return f"{label}: {path}: {allowed}"
 
 
 def _dedupe(lines: list[str]) -> list[str]:
@@ -962,6 +1098,13 @@ def load_scenario(path: str | Path) -> Scenario:
         folder, or holds invalid values. The message lists every problem.
     """
     path = Path(path)
+    data = read_scenario_toml(path)
+    origins = merge_tables(data, path.parent, str(path))
+    return validate_data(data, path, base_dir=path.parent, origins=origins)
+
+
+def read_scenario_toml(path: Path) -> dict[str, Any]:
+    """The scenario file's keys, as TOML gives them (tables not yet read)."""
     label = str(path)
     if not path.exists():
         raise ScenarioError(f"{label}: no such file")
@@ -979,34 +1122,48 @@ def load_scenario(path: str | Path) -> Scenario:
             "[simulation], [age_groups.*], [care_types.*], communities and facilities"
         )
     try:
-        data = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{label}: not valid TOML: {exc}") from None
-    origins: dict[tuple[str, int], tuple[str, int]] = {}
+
+
+TABLE_SECTIONS: tuple[str, ...] = ("communities", "facilities", "candidate_sites")
+"""The sections a ``[tables]`` entry may fill."""
+
+
+def merge_tables(data: dict[str, Any], folder: Path, label: str) -> dict[tuple[str, int], Origin]:
+    """Read the files ``[tables]`` names into ``data`` (in place), after inline rows.
+
+    Returns the origin of every row read, by ``(section, index)``.
+    """
+    from tuoyu_sim.tables_io import TABLE_SUFFIXES, read_table_file, split_ref
+
+    origins: dict[tuple[str, int], Origin] = {}
     tables = data.get("tables")
-    if isinstance(tables, dict):
-        for section in ("communities", "facilities", "candidate_sites"):
-            ref = tables.get(section)
-            if ref is None:
-                continue
-            if not isinstance(ref, str):
-                raise ScenarioError(
-                    f"{label}: tables.{section} = {_show(ref)}: a file name (CSV or GeoJSON) "
-                    "relative to the scenario's folder"
-                )
-            table_path = _inside(path.parent, ref, label, f"tables.{section}")
-            rows = read_table(table_path, data)
-            inline = data.get(section, [])
-            if not isinstance(inline, list):
-                inline = []
-            start = len(inline)
-            for j in range(len(rows)):
-                origins[(section, start + j)] = (
-                    str(table_path),
-                    j + 2 if table_path.suffix.lower() == ".csv" else j,
-                )
-            data[section] = [*inline, *rows]
-    return validate_data(data, path, base_dir=path.parent, origins=origins)
+    if not isinstance(tables, dict):
+        return origins
+    geo = data.get("geography")
+    distance = geo.get("distance", "euclidean") if isinstance(geo, dict) else "euclidean"
+    for section in TABLE_SECTIONS:
+        ref = tables.get(section)
+        if ref is None:
+            continue
+        if not isinstance(ref, str):
+            raise ScenarioError(
+                f"{label}: tables.{section} = {_show(ref)}: a file name "
+                f"({', '.join(TABLE_SUFFIXES)}) relative to the scenario's folder"
+            )
+        file, part = split_ref(ref)
+        table_path = _inside(folder, file, label, f"tables.{section}")
+        rows, where = read_table_file(table_path, section, distance, part)
+        inline = data.get(section, [])
+        if not isinstance(inline, list):
+            inline = []
+        start = len(inline)
+        for j, origin in enumerate(where):
+            origins[(section, start + j)] = origin
+        data[section] = [*inline, *rows]
+    return origins
 
 
 def _inside(folder: Path, ref: str, label: str, key: str) -> Path:
@@ -1021,100 +1178,93 @@ def _inside(folder: Path, ref: str, label: str, key: str) -> Path:
     return target
 
 
-def read_table(path: Path, scenario_data: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
-    """Rows of a CSV table or GeoJSON point file as nested dicts.
+def read_table(
+    path: Path, scenario_data: Mapping[str, Any] | None = None, *, section: str = "communities"
+) -> list[dict[str, Any]]:
+    """Rows of a table file as nested dicts (see :mod:`tuoyu_sim.tables_io`).
 
     CSV: a header row; dotted column names build nested keys
     (``places.infant``, ``age_mix.older``); empty cells are left out. GeoJSON: a
     FeatureCollection of Points; ``properties`` become keys (dotted names nest),
     the coordinates become ``x_m``/``y_m`` when the scenario's distance is
-    ``euclidean`` and ``lon``/``lat`` otherwise.
+    ``euclidean`` and ``lon``/``lat`` otherwise. Workbooks and GIS files: the
+    sheet or layer named after ``section``. The header is checked against the
+    schema of ``section``.
     """
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        with path.open(encoding="utf-8-sig", newline="") as fh:
-            reader = csv.DictReader(fh)
-            if reader.fieldnames is None:
-                raise ScenarioError(f"{path}: an empty table; the first row names the columns")
-            rows = []
-            for line_no, raw in enumerate(reader, start=2):
-                if None in raw:
-                    raise ScenarioError(f"{path} row {line_no}: more cells than column names")
-                row: dict[str, Any] = {}
-                for col, cell in raw.items():
-                    if cell is None or cell.strip() == "":
-                        continue
-                    set_path(row, col.strip(), cell.strip())
-                rows.append(row)
-            return rows
-    if suffix in (".geojson", ".json"):
-        try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise ScenarioError(f"{path}: not valid JSON: {exc}") from None
-        if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
-            raise ScenarioError(f"{path}: a GeoJSON FeatureCollection is expected")
-        distance = (scenario_data or {}).get("geography", {}).get("distance", "euclidean")
-        rows = []
-        for i, feat in enumerate(doc.get("features", [])):
-            geom = (feat or {}).get("geometry") or {}
-            if geom.get("type") != "Point":
-                raise ScenarioError(
-                    f"{path}: features[{i}].geometry.type = {_show(geom.get('type'))}: Point"
-                )
-            coords = geom.get("coordinates") or []
-            row = {}
-            for key, value in (feat.get("properties") or {}).items():
-                set_path(row, key, value)
-            if len(coords) >= 2:
-                if distance == "euclidean":
-                    row["x_m"], row["y_m"] = coords[0], coords[1]
-                else:
-                    row["lon"], row["lat"] = coords[0], coords[1]
-            rows.append(row)
-        return rows
-    raise ScenarioError(f"{path}: a table is a .csv or .geojson file")
+    from tuoyu_sim.tables_io import read_table_file
+
+    geo = (scenario_data or {}).get("geography")
+    distance = geo.get("distance", "euclidean") if isinstance(geo, dict) else "euclidean"
+    return read_table_file(Path(path), section, distance)[0]
 
 
 def _load_matrix(scenario: Scenario, folder: Path, label: str) -> dict[tuple[str, str], float]:
     ref = scenario.geography.matrix_csv
     assert ref is not None
     path = _inside(folder, ref, label, "geography.matrix_csv")
-    matrix: dict[tuple[str, str], float] = {}
-    speed = scenario.geography.walk_speed_m_per_min
     with path.open(encoding="utf-8-sig", newline="") as fh:
         reader = csv.DictReader(fh)
-        cols = set(reader.fieldnames or [])
-        if not {"from", "to"} <= cols or not ({"distance_m", "minutes"} & cols):
+        records = ((f"{path} row {n}", row) for n, row in enumerate(reader, start=2))
+        return matrix_from_rows(
+            records, reader.fieldnames or [], str(path), scenario.geography.walk_speed_m_per_min
+        )
+
+
+def matrix_from_rows(
+    records: Iterable[tuple[str, Mapping[str, Any]]],
+    columns: Sequence[str],
+    label: str,
+    speed_m_per_min: float,
+) -> dict[tuple[str, str], float]:
+    """A distance matrix in metres from ``(where, row)`` records of text cells.
+
+    Columns ``from``, ``to`` and ``distance_m`` or ``minutes`` (at
+    ``speed_m_per_min``); a row's ``distance_m`` wins when both are filled.
+    """
+    cols = set(columns)
+    if not {"from", "to"} <= cols or not ({"distance_m", "minutes"} & cols):
+        raise ScenarioError(
+            f"{label}: columns from, to and distance_m (or minutes) are needed; "
+            f"found {', '.join(sorted(cols)) or 'none'}"
+        )
+    matrix: dict[tuple[str, str], float] = {}
+    for where, row in records:
+        key = "distance_m" if row.get("distance_m") not in (None, "") else "minutes"
+        try:
+            value = float(row[key])
+        except (TypeError, ValueError, KeyError):
             raise ScenarioError(
-                f"{path}: columns from, to and distance_m (or minutes) are needed; "
-                f"found {', '.join(sorted(cols)) or 'none'}"
-            )
-        for line_no, row in enumerate(reader, start=2):
-            key = "distance_m" if row.get("distance_m") not in (None, "") else "minutes"
-            try:
-                value = float(row[key])
-            except (TypeError, ValueError):
-                raise ScenarioError(
-                    f"{path} row {line_no}, column {key} = {_show(row.get(key))}: a number"
-                ) from None
-            if not math.isfinite(value) or value < 0:
-                raise ScenarioError(
-                    f"{path} row {line_no}, column {key} = {value}: a finite number ≥ 0"
-                )
-            metres = value if key == "distance_m" else value * speed
-            matrix[(row["from"].strip(), row["to"].strip())] = metres
+                f"{where}, column {key} = {_show(row.get(key))}: a number"
+            ) from None
+        if not math.isfinite(value) or value < 0:
+            raise ScenarioError(f"{where}, column {key} = {value}: a finite number ≥ 0")
+        metres = value if key == "distance_m" else value * speed_m_per_min
+        matrix[(str(row["from"]).strip(), str(row["to"]).strip())] = metres
     return matrix
 
 
-def dump_toml(scenario: Scenario, *, matrix_csv: str | None = None) -> str:
-    """The scenario as TOML text (tables written inline); ``matrix_csv`` replaces
-    the reference to the distance matrix file."""
+def dump_toml(
+    scenario: Scenario,
+    *,
+    matrix_csv: str | None = None,
+    tables: Mapping[str, str] | None = None,
+) -> str:
+    """The scenario as TOML text; ``matrix_csv`` replaces the reference to the
+    distance matrix file.
+
+    Rows are written inline, unless ``tables`` names a file for a section
+    (``{"communities": "district.xlsx", ...}``): then that section is left out
+    and ``[tables]`` points at the file instead.
+    """
     import tomli_w
 
     data = scenario.to_dict()
     if matrix_csv is not None:
         data["geography"]["matrix_csv"] = matrix_csv
+    if tables:
+        for section in tables:
+            data.pop(section, None)
+        data["tables"] = dict(tables)
     header = f"# {scenario.name}\n"
     if scenario.provenance:
         header += "".join(f"# {line}\n" for line in scenario.provenance.splitlines())
