@@ -19,7 +19,7 @@ from pathlib import Path
 
 from tuoyu_sim.allocate import OptimizeOptions, SolverSpec, optimize, planned_scenario
 from tuoyu_sim.metrics import summarize
-from tuoyu_sim.plan import Iteration, run_plan, scenario_cost
+from tuoyu_sim.planning import Iteration, run_plan, scenario_cost
 from tuoyu_sim.scenario import load_scenario
 from tuoyu_sim.simulate import simulate
 

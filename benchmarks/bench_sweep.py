@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from tuoyu_sim.scenario import load_scenario
-from tuoyu_sim.sweep import (
+from tuoyu_sim.sweeps import (
     PointTask,
     dask_results,
     expand_grid,

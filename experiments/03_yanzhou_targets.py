@@ -18,7 +18,7 @@ from tuoyu_sim.allocate import OptimizeOptions, SolverSpec, optimize, planned_sc
 from tuoyu_sim.errors import InfeasibleError, SolverError
 from tuoyu_sim.geography import pairs_within
 from tuoyu_sim.metrics import summarize
-from tuoyu_sim.plan import run_plan, scenario_cost
+from tuoyu_sim.planning import run_plan, scenario_cost
 from tuoyu_sim.scenario import Scenario, load_scenario
 from tuoyu_sim.simulate import simulate
 
@@ -360,7 +360,7 @@ without more families wanting care means more empty place-hours.
 `tuoyu_sim.allocate.optimize` (min-cost, HiGHS, relative gap ≤ {spec.gap:.1%}, time limit
 {spec.time_limit_s:g} s) chooses which of the {len(base.candidate_sites)} candidate sites to
 open and how many places and caregivers to add so that the district reaches the target per
-1,000, with `cover_every_community=True` first; `tuoyu_sim.plan.run_plan` then simulates
+1,000, with `cover_every_community=True` first; `tuoyu_sim.planning.run_plan` then simulates
 the plan, judges every facility and re-sizes what is short until the plan holds twice, and the
 planned district is simulated ({reps} replications × {days} days, 95% Student-t
 intervals over replications).

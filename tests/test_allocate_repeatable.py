@@ -61,7 +61,7 @@ def test_a_plan_is_the_same_alone_and_beside_a_cpu_bound_process(tmp_path: Path)
 
 def test_the_command_line_defaults_are_the_library_defaults() -> None:
     from tuoyu_sim.cli import build_parser
-    from tuoyu_sim.sweep import SweepSolver
+    from tuoyu_sim.sweeps import SweepSolver
 
     parser = build_parser()
     args = parser.parse_args(["optimize", "x.toml"])
@@ -71,6 +71,9 @@ def test_the_command_line_defaults_are_the_library_defaults() -> None:
     args = parser.parse_args(["sweep", "x.toml", "--set", "a=1"])
     assert (args.solver, args.gap) == (DEFAULT_SOLVER, DEFAULT_GAP)
     assert SweepSolver() == SweepSolver(DEFAULT_SOLVER, DEFAULT_GAP)
+    from tuoyu_sim import api
+
+    assert (api.SOLVER, api.GAP) == (DEFAULT_SOLVER, DEFAULT_GAP)
     spec = SolverSpec()
     assert (spec.name, spec.gap) == (DEFAULT_SOLVER, DEFAULT_GAP)
 

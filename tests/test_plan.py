@@ -12,7 +12,7 @@ import pytest
 from conftest import OPTIMIZE_SPEC_KEYS
 from tuoyu_sim.cli import main
 from tuoyu_sim.metrics import Figures, summarize, tables
-from tuoyu_sim.plan import (
+from tuoyu_sim.planning import (
     _breach_staff,
     resize,
     run_plan,
@@ -259,19 +259,21 @@ def test_plan_command_converges_and_the_plan_holds(tmp_path: Path) -> None:
     assert not list(out.glob("*.tmp")) and not list(out.glob(".*.tmp"))
 
 
-def test_plan_rejects_other_objectives(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(
-        [
-            "plan",
-            str(ROOT / "scenarios" / "minimal.toml"),
-            "--objective",
-            "cover-all",
-            "--out",
-            str(tmp_path / "o"),
-        ]
-    )
-    assert code != 0
-    assert "min-cost" in capsys.readouterr().err
+def test_plan_has_no_objective_option(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """plan is always min-cost: --objective is not one of its options (usage error, exit 2)."""
+    with pytest.raises(SystemExit) as stop:
+        main(
+            [
+                "plan",
+                str(ROOT / "scenarios" / "minimal.toml"),
+                "--objective",
+                "cover-all",
+                "--out",
+                str(tmp_path / "o"),
+            ]
+        )
+    assert stop.value.code == 2
+    assert "--objective" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
 
 

@@ -27,7 +27,7 @@ from tuoyu_sim.cli import main
 from tuoyu_sim.errors import UserError
 from tuoyu_sim.scenario import Scenario, load_scenario, validate_data
 from tuoyu_sim.simulate import simulate
-from tuoyu_sim.sweep import (
+from tuoyu_sim.sweeps import (
     Axis,
     SweepSolver,
     dask_client,
@@ -549,7 +549,7 @@ def test_response_curves_draw_one_panel_per_figure_and_parameter() -> None:
 
 
 def test_tiny_point_records_are_plain_json(tmp_path: Path) -> None:
-    from tuoyu_sim.sweep import PointTask, run_point
+    from tuoyu_sim.sweeps import PointTask, run_point
 
     base = load_scenario(MINIMAL).with_changes({"simulation.replications": 2, "simulation.days": 2})
     (point,) = expand_grid(base, parse_grid(["facilities.0.places.older=4"]))

@@ -87,10 +87,13 @@ def test_workers_are_forked_with_no_thread_of_ours_running(
     global _THREADS_AT_FORK
     from rich.console import Console
 
-    import tuoyu_sim.cli as cli
+    import tuoyu_sim.progress
+    from tuoyu_sim.api import simulate
 
     monkeypatch.setattr(
-        cli, "console", lambda stderr=False: Console(file=io.StringIO(), force_terminal=True)
+        tuoyu_sim.progress,
+        "console",
+        lambda stderr=False: Console(file=io.StringIO(), force_terminal=True),
     )
     before = {t.name for t in threading.enumerate()}
     sc = build(
@@ -98,7 +101,7 @@ def test_workers_are_forked_with_no_thread_of_ours_running(
     )
     _THREADS_AT_FORK = []
     try:
-        result = cli.run_simulation(sc, workers=2, quiet=False)
+        result = simulate(sc, workers=2, progress=True).result
         seen = _THREADS_AT_FORK
     finally:
         _THREADS_AT_FORK = None

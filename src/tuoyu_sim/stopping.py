@@ -2,7 +2,7 @@ r"""Judging a simulated network against its targets when every figure is noisy.
 
 With dozens of facilities each held to a hard threshold, some miss it by chance
 in any one simulation, however good the plan. The plan loop
-(:mod:`tuoyu_sim.plan`) therefore judges each facility by a test, not by its
+(:mod:`tuoyu_sim.planning`) therefore judges each facility by a test, not by its
 point estimate, and controls the error over the whole network.
 
 The rule

@@ -1,7 +1,7 @@
 """Response curves of a sweep: a headline figure against each swept parameter.
 
 Each function takes rows of ``sweep.csv`` (dicts, as built by
-:func:`tuoyu_sim.sweep.sweep_rows`) and returns a matplotlib ``Figure``; it
+:func:`tuoyu_sim.sweeps.sweep_rows`) and returns a matplotlib ``Figure``; it
 computes no statistics: means and 95% intervals come from the rows.
 
 For a parameter on the x axis, one line is drawn per value of the next swept

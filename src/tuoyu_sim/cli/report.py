@@ -1,19 +1,23 @@
 """``tuoyu-sim report DIR [--lang zh|en] [--out FILE]``: the HTML report of a results folder.
 
-Plugged into :mod:`tuoyu_sim.cli` by name. The report is one self-contained
-file (default ``DIR/report.html``), written atomically; a folder that is not a
-results folder is a :class:`~tuoyu_sim.errors.UserError` and nothing is written.
+The report is one self-contained file (default ``DIR/report.html``), written
+atomically; a folder that is not a results folder is a
+:class:`~tuoyu_sim.errors.UserError` and nothing is written.
 """
 
 from __future__ import annotations
 
 import argparse
 
-from tuoyu_sim.report import LANGS, write_report
+from tuoyu_sim.cli.common import console
+
+HELP = "proposal-ready HTML report from a results folder"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``tuoyu-sim report``."""
+    from tuoyu_sim.report import LANGS
+
     parser.add_argument(
         "dir", metavar="DIR", help="results folder of simulate, optimize, plan or sweep"
     )
@@ -25,7 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Write the report; print its path."""
-    from tuoyu_sim.cli import console
+    from tuoyu_sim.report import write_report
 
     path = write_report(args.dir, lang=args.lang, out=args.out)
     console().print(f"report written to [bold]{path}[/bold]")

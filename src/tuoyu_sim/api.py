@@ -1,0 +1,480 @@
+"""The Python API: what the command line does, as functions that return values.
+
+::
+
+    import tuoyu_sim as ty
+
+    sc = ty.load_scenario("scenarios/yanzhou.toml")
+    run = ty.simulate(sc, replications=10, days=5)
+    run.facilities                      # a pandas DataFrame (facilities.csv)
+    run.plot_utilization()              # a matplotlib Figure
+    run.save("results/yanzhou-simulate")  # exactly what `tuoyu-sim simulate` writes
+
+Keyword names are the command line's options (``--target-per-1000`` is
+``target_per_1000``). Each function takes a :class:`~tuoyu_sim.scenario.Scenario`
+or the path of a scenario file, validates everything before it starts, and
+raises :class:`~tuoyu_sim.errors.UserError` (one line per problem) for bad
+input. ``progress`` is ``False`` (silent), ``True`` (a progress bar on stderr)
+or a callable ``(done, total)``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from tuoyu_sim.errors import UserError
+from tuoyu_sim.scenario import Scenario, load_scenario
+
+if TYPE_CHECKING:
+    from tuoyu_sim.planning import Iteration
+    from tuoyu_sim.runs import OptimizationRun, PlanRun, SimulationRun, SweepRun
+
+Progress = bool | Callable[[int, int], None]
+ScenarioLike = Scenario | str | Path
+
+SOLVER: Literal["highs", "cbc"] = "highs"
+"""The default solver (the allocation's ``DEFAULT_SOLVER``; a test holds them equal)."""
+GAP = 0.001
+"""The default relative gap (the allocation's ``DEFAULT_GAP``)."""
+
+
+class SweepInterrupted(KeyboardInterrupt):
+    """A sweep stopped by Ctrl-C: the finished points are kept in ``folder``."""
+
+    def __init__(self, finished: int, total: int, folder: Path) -> None:
+        super().__init__(f"{finished} of {total} points finished and kept in {folder}")
+        self.finished = finished
+        self.total = total
+        self.folder = folder
+
+
+def _scenario(scenario: ScenarioLike) -> Scenario:
+    if isinstance(scenario, Scenario):
+        return scenario
+    if isinstance(scenario, str | Path):
+        return load_scenario(scenario)
+    raise UserError(
+        f"scenario: a Scenario or the path of a scenario file, not {type(scenario).__name__}"
+    )
+
+
+def _with_simulation(
+    scenario: Scenario, replications: int | None, days: int | None, seed: int | None
+) -> Scenario:
+    changes = {
+        f"simulation.{k}": v
+        for k, v in (("replications", replications), ("days", days), ("seed", seed))
+        if v is not None
+    }
+    return scenario.with_changes(changes) if changes else scenario
+
+
+@contextlib.contextmanager
+def _progress(progress: Progress, label: str, total: int) -> Iterator[Callable[[int], None]]:
+    """A ``done -> None`` callback: silent, a rich bar on stderr, or the caller's."""
+    if callable(progress):
+        yield lambda done: progress(done, total)
+        return
+    if not progress:
+        yield lambda done: None
+        return
+    from tuoyu_sim.progress import progress_bar
+
+    with progress_bar() as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda done: bar.update(task, completed=done, refresh=True)
+
+
+def _workers(workers: int | None) -> int:
+    from tuoyu_sim.simulate import default_workers
+
+    if workers is not None and workers < 1:
+        raise UserError(f"workers = {workers}: at least 1")
+    return workers or default_workers()
+
+
+# -- simulate ---------------------------------------------------------------------
+
+
+def simulate(
+    scenario: ScenarioLike,
+    *,
+    replications: int | None = None,
+    days: int | None = None,
+    seed: int | None = None,
+    workers: int | None = None,
+    episodes: bool = False,
+    progress: Progress = False,
+) -> SimulationRun:
+    """Simulate ordinary days at every facility.
+
+    Parameters
+    ----------
+    scenario
+        A scenario or the path of a scenario file.
+    replications, days, seed
+        Override the scenario's ``[simulation]`` (``None``: the scenario's).
+    workers
+        Processes (default: one per core); the results do not depend on it.
+    episodes
+        Also keep one row per child (table ``episodes``; memory grows with days).
+    progress
+        ``True`` for a progress bar on stderr, or a callable ``(done, total)``.
+
+    Returns
+    -------
+    SimulationRun
+        Tables (``facilities``, ``care_types``, ``days``, ``curves``, …),
+        ``summary``, figures and ``save(folder)``.
+    """
+    from tuoyu_sim.runs import SimulationRun
+    from tuoyu_sim.simulate import build_model
+    from tuoyu_sim.simulate import simulate as run_days
+
+    sc = _with_simulation(_scenario(scenario), replications, days, seed)
+    n_workers = _workers(workers)
+    model = build_model(sc)
+    started = time.perf_counter()
+    label = f"simulating ({n_workers} worker{'s' if n_workers > 1 else ''})"
+    with _progress(progress, label, sc.simulation.replications) as advance:
+        result = run_days(sc, workers=n_workers, progress=advance, model=model, episodes=episodes)
+    return SimulationRun(sc, result, time.perf_counter() - started)
+
+
+# -- optimize ---------------------------------------------------------------------
+
+
+def _options(
+    objective: str,
+    sites: int | None,
+    budget: float | None,
+    target_per_1000: float | None,
+    radius_m: float | None,
+    cover_every_community: bool,
+    decay: str,
+    beta: float | None,
+    solver: str,
+    time_limit: float | None,
+    gap: float,
+    threads: int,
+) -> tuple[Any, Any]:
+    from tuoyu_sim.allocate import OptimizeOptions, SolverSpec
+
+    if objective != "min-cost" and target_per_1000 is not None:
+        raise UserError(f"target_per_1000 = {target_per_1000}: applies to objective min-cost only")
+    if objective != "max-coverage" and sites is not None:
+        raise UserError(f"sites = {sites}: applies to objective max-coverage only")
+    if objective == "cover-all" and budget is not None:
+        raise UserError(f"budget = {budget}: applies to objective min-cost or max-coverage")
+    opts = OptimizeOptions(
+        objective=objective,  # type: ignore[arg-type]
+        max_sites=sites,
+        budget_cny=budget,
+        target_per_1000=target_per_1000,
+        radius_m=radius_m,
+        decay=decay,  # type: ignore[arg-type]
+        beta=beta,
+        cover_every_community=cover_every_community,
+    )
+    spec = SolverSpec(solver, time_limit_s=time_limit, gap=gap, threads=threads)  # type: ignore[arg-type]
+    return opts, spec
+
+
+def optimize(
+    scenario: ScenarioLike,
+    *,
+    objective: Literal["min-cost", "max-coverage", "cover-all"] = "min-cost",
+    sites: int | None = None,
+    budget: float | None = None,
+    target_per_1000: float | None = None,
+    radius_m: float | None = None,
+    cover_every_community: bool = False,
+    decay: Literal["auto", "off", "linear", "power", "exponential"] = "auto",
+    beta: float | None = None,
+    solver: Literal["highs", "cbc"] = SOLVER,
+    time_limit: float | None = None,
+    gap: float = GAP,
+    threads: int = 1,
+    cross_check: bool = False,
+) -> OptimizationRun:
+    """Decide where to open sites and how many places and caregivers to add.
+
+    Parameters
+    ----------
+    objective
+        ``min-cost`` (the capacitated least-cost plan), ``max-coverage`` (most
+        children within the radius with at most ``sites`` new sites) or
+        ``cover-all`` (fewest new sites covering every community).
+    sites, budget
+        max-coverage: most new sites; most the plan may cost, yuan.
+    target_per_1000, radius_m, decay, beta
+        Override the scenario's targets and geography.
+    cover_every_community
+        min-cost: also put every community within the radius of a site.
+    solver, gap, time_limit, threads
+        ``highs`` (default) or ``cbc``; the relative gap at which the solver may
+        stop (0.1%; 0 proves optimality); an outer wall-clock bound (a stopped
+        solve is reported ``feasible``); solver threads.
+    cross_check
+        Solve again with the other solver and keep the better plan.
+
+    Returns
+    -------
+    OptimizationRun
+        ``plan`` (the solver's plan), ``planned`` (the scenario with it
+        applied), tables ``plan``/``sites``, ``assignment``, ``places_by_group``.
+    """
+    from tuoyu_sim.allocate import cross_check as check_with_other
+    from tuoyu_sim.allocate import optimize as solve
+    from tuoyu_sim.allocate import verify_plan
+    from tuoyu_sim.runs import OptimizationRun
+
+    sc = _scenario(scenario)
+    opts, spec = _options(
+        objective, sites, budget, target_per_1000, radius_m, cover_every_community,
+        decay, beta, solver, time_limit, gap, threads,
+    )  # fmt: skip
+    plan = solve(sc, opts, spec)
+    check = None
+    if cross_check:
+        plan, check = check_with_other(sc, opts, spec, plan)
+    problems = verify_plan(sc, plan)
+    if problems:  # a bug, not a user error: fail loudly
+        raise RuntimeError("the plan fails the independent check:\n" + "\n".join(problems))
+    return OptimizationRun(sc, plan, radius_m=radius_m, decay=decay, beta=beta, check=check)
+
+
+# -- plan -------------------------------------------------------------------------
+
+
+def plan(
+    scenario: ScenarioLike,
+    *,
+    target_per_1000: float | None = None,
+    radius_m: float | None = None,
+    cover_every_community: bool = False,
+    budget: float | None = None,
+    decay: Literal["auto", "off", "linear", "power", "exponential"] = "auto",
+    beta: float | None = None,
+    solver: Literal["highs", "cbc"] = SOLVER,
+    time_limit: float | None = None,
+    gap: float = GAP,
+    threads: int = 1,
+    cross_check: bool = False,
+    replications: int | None = None,
+    days: int | None = None,
+    seed: int | None = None,
+    workers: int | None = None,
+    max_iterations: int = 8,
+    on_iteration: Callable[[Iteration], None] | None = None,
+    on_warning: Callable[[str], None] | None = None,
+) -> PlanRun:
+    """Optimize (min-cost), verify by simulation, re-size by cause, until the plan holds
+    twice (the second time with a fresh seed).
+
+    Takes :func:`optimize`'s keywords (the objective is always min-cost) and
+    :func:`simulate`'s. ``on_iteration`` is called after every pass with its
+    :class:`~tuoyu_sim.planning.Iteration`; ``on_warning`` with a cross-check that
+    disagrees.
+
+    Returns
+    -------
+    PlanRun
+        ``converged``, ``final`` (the planned scenario), tables ``plan``/``sites``,
+        ``iterations``, ``needs``, ``places_by_group`` and the final simulation's.
+    """
+    from tuoyu_sim.allocate import cross_check as check_with_other
+    from tuoyu_sim.allocate import optimize as solve
+    from tuoyu_sim.allocate import planned_scenario
+    from tuoyu_sim.planning import run_plan
+    from tuoyu_sim.runs import PlanRun
+    from tuoyu_sim.stopping import StoppingRule
+
+    if max_iterations < 2:
+        raise UserError(f"max_iterations = {max_iterations}: at least 2 (a plan must hold twice)")
+    sc = _with_simulation(_scenario(scenario), replications, days, seed)
+    opts, spec = _options(
+        "min-cost", None, budget, target_per_1000, radius_m, cover_every_community,
+        decay, beta, solver, time_limit, gap, threads,
+    )  # fmt: skip
+    n_workers = _workers(workers)
+
+    def optimize_fn(s: Scenario) -> Any:
+        result = solve(s, opts, spec)
+        if cross_check:
+            result, check = check_with_other(s, opts, spec, result)
+            if not check.agree and on_warning is not None:
+                on_warning(f"cross-check: {check.message}")
+        return result
+
+    stopping = StoppingRule()
+    started = time.perf_counter()
+    outcome = run_plan(
+        sc,
+        optimize_fn,
+        planned_scenario,
+        workers=n_workers,
+        max_iterations=max_iterations,
+        report=on_iteration,
+        stopping=stopping,
+    )
+    return PlanRun(sc, outcome, stopping, time.perf_counter() - started, target_per_1000)
+
+
+# -- sweep ------------------------------------------------------------------------
+
+
+def _axes(grid: Sequence[str] | Mapping[str, Sequence[Any]]) -> list[Any]:
+    from tuoyu_sim.sweeps import Axis, parse_grid, parse_set
+
+    if isinstance(grid, str):
+        return parse_grid([grid])
+    if isinstance(grid, Mapping):
+        axes: list[Axis] = []
+        for key, values in grid.items():
+            if isinstance(values, str) or not isinstance(values, Sequence) or not values:
+                raise UserError(f"grid[{key!r}]: a non-empty list of values, not {values!r}")
+            parsed = parse_set(f"{key}={','.join('x' for _ in values)}")
+            axes.append(Axis(key=parsed.key, path=parsed.path, values=tuple(values),
+                             scale=parsed.scale))  # fmt: skip
+        if not axes:
+            raise UserError("grid: at least one axis, e.g. {'targets.max_turn_away': [0.05, 0.1]}")
+        return axes
+    return parse_grid(list(grid))
+
+
+def sweep(
+    scenario: ScenarioLike,
+    grid: Sequence[str] | Mapping[str, Sequence[Any]],
+    *,
+    replications: int | None = None,
+    days: int | None = None,
+    seed: int | None = None,
+    workers: int | None = None,
+    dask: str | None = None,
+    out: str | Path | None = None,
+    optimize: bool = False,
+    solver: Literal["highs", "cbc"] = SOLVER,
+    gap: float = GAP,
+    progress: Progress = False,
+) -> SweepRun:
+    """A what-if grid over scenario keys, each point simulated (optionally optimized first).
+
+    Parameters
+    ----------
+    grid
+        ``["KEY=V1,V2,...", ...]`` as on the command line (``--set``), or
+        ``{"KEY": [V1, V2, ...]}``; the points are the cartesian product.
+    workers, dask
+        Local processes (default one per core), or the address of a Dask
+        scheduler (``tcp://host:8786``); they exclude each other.
+    out
+        Stream each finished point to this folder (``points/<id>.json``,
+        ``sweep.csv``) and resume from it: finished points are not recomputed.
+        ``None``: a temporary folder, removed after; call ``save`` to keep.
+    optimize, solver, gap
+        Optimize each point first (min-cost), then simulate the planned scenario.
+
+    Raises
+    ------
+    SweepInterrupted
+        Ctrl-C: the finished points are kept in ``out`` (and ``summary.json``
+        says how many).
+    """
+    from tuoyu_sim.runs import SweepRun
+    from tuoyu_sim.sweeps import (
+        SweepProgress,
+        SweepSolver,
+        dask_client,
+        dask_results,
+        expand_grid,
+        load_finished,
+        local_results,
+        run_sweep,
+        sweep_summary,
+    )
+
+    if dask and workers:
+        raise UserError("workers and dask exclude each other (Dask workers are its own)")
+    base = _with_simulation(_scenario(scenario), replications, days, seed)
+    axes = _axes(grid)
+    chosen = SweepSolver(solver, gap)
+    points = expand_grid(base, axes, optimize=optimize, solver=chosen)
+    if optimize:
+        try:
+            import tuoyu_sim.allocate  # noqa: F401
+        except ImportError as exc:
+            raise UserError(f"optimize is not available: the allocation models ({exc})") from None
+
+    if dask:
+        client = dask_client(dask)
+        backend = f"dask {dask}"
+
+        def results(tasks: Sequence[Any]) -> Any:
+            return dask_results(tasks, client)
+
+    else:
+        client = None
+        n = _workers(workers)
+        backend = f"local {n} worker{'s' if n > 1 else ''}"
+
+        def results(tasks: Sequence[Any]) -> Any:
+            return local_results(tasks, n)
+
+    def summary(run: SweepProgress | None, complete: bool) -> dict[str, Any]:
+        return sweep_summary(
+            base, axes, points, run, optimize=optimize, backend=backend,
+            complete=complete, solver=chosen,
+        )  # fmt: skip
+
+    from tuoyu_sim.output import prepare_out_dir, write_json, write_scenario
+
+    with contextlib.ExitStack() as stack:
+        if client is not None:
+            stack.callback(client.close)
+        folder = (
+            Path(out)
+            if out is not None
+            else Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        )
+        # Everything is checked; from here on, files are written.
+        prepare_out_dir(folder)
+        write_scenario(folder / "scenario.toml", base)
+        write_json(folder / "summary.json", summary(None, False))
+        started = time.perf_counter()
+        computed: list[str] = []
+        where = f"on Dask at {dask}" if dask else f"on {backend.removeprefix('local ')}"
+        try:
+            with _progress(progress, f"sweeping {where}", len(points)) as advance:
+                done = [0]
+
+                def on_start(finished: int, todo: int) -> None:
+                    done[0] = finished
+                    advance(finished)
+
+                def on_point(record: dict[str, Any]) -> None:
+                    computed.append(record["id"])
+                    done[0] += 1
+                    advance(done[0])
+
+                run = run_sweep(
+                    points, axes, folder, results, optimize=optimize, solver=chosen,
+                    on_start=on_start, on_point=on_point,
+                )  # fmt: skip
+        except KeyboardInterrupt:
+            finished = load_finished(folder, points)
+            partial = SweepProgress(
+                records=finished,
+                resumed=[i for i in finished if i not in computed],
+                computed=computed,
+                seconds=time.perf_counter() - started,
+            )
+            write_json(folder / "summary.json", summary(partial, False))
+            raise SweepInterrupted(len(finished), len(points), folder) from None
+        record = summary(run, True)
+        return SweepRun(base, axes, points, run, record, folder if out is not None else None)

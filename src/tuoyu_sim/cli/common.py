@@ -1,0 +1,81 @@
+"""What every command shares: the simulation options, the results folder, printing."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from tuoyu_sim.argtypes import non_negative_int, positive_int
+from tuoyu_sim.errors import UserError
+from tuoyu_sim.progress import console
+
+__all__ = [
+    "UsageError",
+    "add_simulation_options",
+    "console",
+    "default_out",
+    "fmt_ci",
+    "simulation_keywords",
+]
+
+
+class UsageError(UserError):
+    """Options that exclude each other (exit 2, like argparse)."""
+
+    exit_code = 2
+
+
+def add_simulation_options(p: argparse.ArgumentParser) -> None:
+    """``--replications --days --seed --workers`` (shared by simulate, plan and sweep)."""
+    p.add_argument("--replications", type=positive_int, help="replications (default: scenario's)")
+    p.add_argument("--days", type=positive_int, help="days per replication (default: scenario's)")
+    p.add_argument("--seed", type=non_negative_int, help="random seed (default: scenario's)")
+    p.add_argument(
+        "--workers",
+        type=positive_int,
+        help="processes (default: one per core); results do not depend on it",
+    )
+
+
+def simulation_keywords(args: argparse.Namespace) -> dict[str, Any]:
+    """The API's ``replications``, ``days``, ``seed`` and ``workers`` from the options."""
+    return {k: getattr(args, k, None) for k in ("replications", "days", "seed", "workers")}
+
+
+def default_out(scenario_path: str, command: str) -> Path:
+    """``results/<scenario stem>-<command>``."""
+    return Path("results") / f"{Path(scenario_path).stem}-{command}"
+
+
+def out_dir(args: argparse.Namespace, command: str) -> Path:
+    """``--out``, else the default results folder of ``command``."""
+    return Path(args.out) if args.out else default_out(args.scenario, command)
+
+
+def fmt_ci(value: dict[str, Any], pct: bool = True, digits: int = 1) -> str:
+    """``12.3% [11.9–12.8]`` from a ``{"mean", "ci95"}`` dict."""
+    mean = value.get("mean")
+    if mean is None:
+        return "—"
+    ci = value.get("ci95")
+    if pct:
+        text = f"{100 * mean:.{digits}f}%"
+        if ci:
+            text += f" [{100 * ci[0]:.{digits}f}–{100 * ci[1]:.{digits}f}]"
+    else:
+        text = f"{mean:.{digits}f}"
+        if ci:
+            text += f" [{ci[0]:.{digits}f}–{ci[1]:.{digits}f}]"
+    return text
+
+
+def print_headline(lines: list[tuple[str, str]], folder: Path) -> None:
+    """A run's headline lines and where its results are, as a borderless table."""
+    from rich.table import Table
+
+    t = Table(show_header=False, box=None, pad_edge=False)
+    for label, value in lines:
+        t.add_row(label, value)
+    t.add_row("results", str(folder))
+    console().print(t)

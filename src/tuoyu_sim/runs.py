@@ -1,0 +1,774 @@
+"""What a run returns: its records, its tables, its figures, and how it is saved.
+
+One class per command — :class:`SimulationRun`, :class:`OptimizationRun`,
+:class:`PlanRun`, :class:`SweepRun` — built by the functions of
+:mod:`tuoyu_sim.api` and by nothing else. Each holds
+
+* ``summary``: the ``summary.json`` record (plain JSON values);
+* its tables as CSV rows (``rows(name)``) and as pandas DataFrames
+  (``table(name)`` and a property per table, e.g. ``run.facilities``);
+* ``figures()``: the PNG figures by file stem, as matplotlib Figures, and a
+  ``plot_*`` method per figure;
+* ``save(folder)``: exactly the files the command line writes (the CSVs,
+  ``results.xlsx``, ``summary.json``, the scenario, the figures), each
+  atomically, everything computed before the first file is written;
+* ``_repr_html_``: a few headline lines for a notebook.
+
+The command line (:mod:`tuoyu_sim.cli`) only calls these and prints: a saved
+folder is the same whether it came from ``tuoyu-sim simulate`` or from
+``tuoyu_sim.simulate(...).save(...)``.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tuoyu_sim.errors import UserError
+from tuoyu_sim.scenario import ROLES, Scenario
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+    from tuoyu_sim.allocate.api import CrossCheck
+    from tuoyu_sim.allocate.results import Plan
+    from tuoyu_sim.planning import PlanOutcome
+    from tuoyu_sim.simulate import SimulationResult
+    from tuoyu_sim.stopping import StoppingRule
+    from tuoyu_sim.sweeps import Axis, Point
+    from tuoyu_sim.sweeps import SweepProgress as _SweepProgress
+
+WORKBOOK = "results.xlsx"
+"""The workbook every results folder holds: one sheet per CSV table."""
+
+Rows = list[dict[str, Any]]
+
+
+@dataclass
+class _Table:
+    rows: Rows
+    columns: list[str] | None = None
+    """Column order (default: the first row's keys)."""
+
+    @property
+    def header(self) -> list[str]:
+        if self.columns is not None:
+            return list(self.columns)
+        return list(self.rows[0]) if self.rows else []
+
+
+class _Run:
+    """Tables, figures, saving and notebook display shared by every run."""
+
+    summary: dict[str, Any]
+    scenario: Scenario
+    _tables: dict[str, _Table]
+
+    # -- tables ---------------------------------------------------------------
+
+    @property
+    def table_names(self) -> list[str]:
+        """The tables of this run, in the order they are written."""
+        return list(self._tables)
+
+    def rows(self, name: str) -> Rows:
+        """The CSV rows of table ``name`` (``name.csv`` in a saved folder)."""
+        try:
+            return self._tables[name].rows
+        except KeyError:
+            raise KeyError(f"no table {name!r}; the tables are {', '.join(self._tables)}") from None
+
+    def table(self, name: str) -> pd.DataFrame:
+        """Table ``name`` as a pandas DataFrame (the columns of ``name.csv``)."""
+        import pandas as pd
+
+        t = self._tables.get(name)
+        if t is None:
+            self.rows(name)  # raises the KeyError with the list of tables
+            raise AssertionError  # pragma: no cover
+        return pd.DataFrame(t.rows, columns=t.header)
+
+    @property
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Every table as a DataFrame, by name."""
+        return {name: self.table(name) for name in self._tables}
+
+    # -- figures --------------------------------------------------------------
+
+    def figures(self) -> dict[str, Figure]:
+        """The run's PNG figures by file stem (new Figures on every call)."""
+        return {}
+
+    # -- saving ---------------------------------------------------------------
+
+    def _extra_files(self, out: Path) -> None:
+        """Files beyond the tables, figures and summary (scenario, points)."""
+
+    def save(self, folder: str | Path, *, figures: bool = True, lang: str = "zh") -> Path:
+        """Write the run's folder: CSVs, ``results.xlsx``, figures, scenario, ``summary.json``.
+
+        Parameters
+        ----------
+        folder
+            Created if missing; files already in it are replaced one by one
+            (each atomically), others are left.
+        figures
+            Also write the PNG figures (the command line's ``--no-figures``
+            is ``figures=False``).
+        lang
+            Language of the workbook's column headers (``zh`` or ``en``).
+
+        Returns
+        -------
+        Path
+            The folder.
+        """
+        from tuoyu_sim.output import (
+            prepare_out_dir,
+            save_figure,
+            write_csv,
+            write_json,
+            write_workbook,
+        )
+
+        figs = self.figures() if figures else {}
+        out = prepare_out_dir(folder)
+        for name, t in self._tables.items():
+            write_csv(out / f"{name}.csv", t.rows, t.header)
+        write_workbook(
+            out / WORKBOOK,
+            {n: t.rows for n, t in self._tables.items()},
+            lang,
+            columns={n: t.header for n, t in self._tables.items()},
+        )
+        for name, fig in figs.items():
+            save_figure(fig, out / f"{name}.png")
+        self._extra_files(out)
+        write_json(out / "summary.json", self.summary)
+        return out
+
+    # -- display --------------------------------------------------------------
+
+    def headline(self) -> list[tuple[str, str]]:
+        """(label, value) lines for a notebook or a log."""
+        return []
+
+    def _repr_html_(self) -> str:
+        title = html.escape(f"{type(self).__name__}: {self.scenario.name}")
+        lines = "".join(
+            f"<tr><th style='text-align:left'>{html.escape(k)}</th>"
+            f"<td style='text-align:left'>{html.escape(v)}</td></tr>"
+            for k, v in self.headline()
+        )
+        tables = html.escape(", ".join(self._tables))
+        return (
+            f"<div><strong>{title}</strong><table>{lines}</table>"
+            f"<small>tables: {tables}</small></div>"
+        )
+
+    def __repr__(self) -> str:
+        body = "; ".join(f"{k} {v}" for k, v in self.headline())
+        return f"<{type(self).__name__} {self.scenario.name!r}: {body}>"
+
+
+def _geopandas() -> Any:
+    try:
+        import geopandas
+    except ImportError:
+        raise UserError("GeoDataFrames need GeoPandas: pip install 'tuoyu-sim[gis]'") from None
+    return geopandas
+
+
+def _pct(value: Mapping[str, Any] | float | None) -> str:
+    if isinstance(value, Mapping):
+        mean = value.get("mean")
+        ci = value.get("ci95")
+        if mean is None:
+            return "—"
+        text = f"{100 * mean:.1f}%"
+        if ci:
+            text += f" [{100 * ci[0]:.1f}–{100 * ci[1]:.1f}]"
+        return text
+    return "—" if value is None else f"{100 * value:.1f}%"
+
+
+def _safe(text: str) -> str:
+    keep = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in text)
+    return keep or "x"
+
+
+# -- simulate ---------------------------------------------------------------------
+
+
+def simulation_figures(
+    summary: Mapping[str, Any], tabs: Mapping[str, Rows], scenario: Scenario
+) -> dict[str, Figure]:
+    """The PNG figures of a simulation, by file stem."""
+    from tuoyu_sim.plots.simulation import (
+        group_curves,
+        group_panels,
+        turn_away_by_facility,
+        utilization_curve,
+    )
+
+    curves = tabs["curves"]
+    figs: dict[str, Figure] = {"utilization_district": utilization_curve(curves, "district", "all")}
+    if any(r["scope"] == "group" for r in curves):
+        figs["utilization_by_group"] = group_curves(curves)
+        figs["utilization_group_panels"] = group_panels(curves)
+    if len(scenario.facilities) <= 12:
+        for f in scenario.facilities:
+            figs[f"utilization_facility_{_safe(f.id)}"] = utilization_curve(
+                curves, "facility", f.id
+            )
+    figs["turn_away_by_facility"] = turn_away_by_facility(
+        dict(summary), scenario.targets.max_turn_away
+    )
+    return figs
+
+
+class SimulationRun(_Run):
+    """Ordinary days at every facility: what :func:`tuoyu_sim.simulate` returns.
+
+    Tables: ``facilities``, ``care_types``, ``days``, ``curves`` (and more, see
+    ``table_names``; ``episodes`` when asked for). Headline figures are in
+    ``summary["district"]``.
+    """
+
+    def __init__(self, scenario: Scenario, result: SimulationResult, seconds: float) -> None:
+        from tuoyu_sim.metrics import summarize, tables
+
+        self.scenario = scenario
+        self.result = result
+        self.summary = summarize(result)
+        self.summary["run_seconds"] = round(seconds, 3)
+        self._tables = {n: _Table(rows) for n, rows in tables(result, self.summary).items()}
+
+    @property
+    def district(self) -> dict[str, Any]:
+        """District-wide figures (utilization, turn-away, waitlist, …) with 95% intervals."""
+        return dict(self.summary["district"])
+
+    @property
+    def facilities(self) -> pd.DataFrame:
+        return self.table("facilities")
+
+    @property
+    def care_types(self) -> pd.DataFrame:
+        return self.table("care_types")
+
+    @property
+    def curves(self) -> pd.DataFrame:
+        return self.table("curves")
+
+    @property
+    def days(self) -> pd.DataFrame:
+        return self.table("days")
+
+    def figures(self) -> dict[str, Figure]:
+        return simulation_figures(self.summary, {"curves": self.rows("curves")}, self.scenario)
+
+    def plot_utilization(self, scope: str = "district", key: str = "all") -> Figure:
+        """Occupancy over the day with its 95% band (``scope``: district, group or facility)."""
+        from tuoyu_sim.plots.simulation import utilization_curve
+
+        return utilization_curve(self.rows("curves"), scope, key)
+
+    def plot_turn_away(self) -> Figure:
+        """Walk-in turn-away by facility against the target."""
+        from tuoyu_sim.plots.simulation import turn_away_by_facility
+
+        return turn_away_by_facility(self.summary, self.scenario.targets.max_turn_away)
+
+    def _extra_files(self, out: Path) -> None:
+        from tuoyu_sim.output import write_scenario
+
+        write_scenario(out / "scenario.toml", self.scenario)
+
+    def headline(self) -> list[tuple[str, str]]:
+        s, d = self.summary, self.summary["district"]
+        return [
+            ("runs", f"{s['replications']} replications × {s['days']} days, seed {s['seed']}"),
+            ("places", f"{d['places']:,} ({d['places_per_1000']:.2f} per 1,000)"),
+            ("utilization", _pct(d["utilization"])),
+            ("walk-in turn-away", _pct(d["turn_away_rate"])),
+            ("breach days", _pct(d["breach_day_share"])),
+            (
+                "enrolled",
+                f"{d['enrolled']:,} of {d['enrolled_demand']:,} (waitlist {d['waitlist']:,})",
+            ),
+        ]
+
+
+# -- optimize ---------------------------------------------------------------------
+
+
+def places_by_group(before: Scenario, after: Scenario) -> Rows:
+    """Places per 1,000 residents by community group (subdistrict), before and after.
+
+    A facility counts in its own ``group``, else in the group of its nearest
+    community.
+    """
+    from tuoyu_sim.geography import distance_m
+
+    pop: dict[str, float] = {}
+    for c in after.communities:
+        pop[c.group or "(none)"] = pop.get(c.group or "(none)", 0.0) + c.population
+
+    def tally(sc: Scenario) -> dict[str, float]:
+        out = dict.fromkeys(pop, 0.0)
+        for f in sc.facilities:
+            g = f.group
+            if not g or g not in pop:
+                near = min(sc.communities, key=lambda c, f=f: distance_m(sc, c, f))  # type: ignore[misc]
+                g = str(near.group or "(none)")
+            out[g] += f.total_places
+        return out
+
+    b, a = tally(before), tally(after)
+    return [
+        {
+            "group": g,
+            "population": pop[g],
+            "places_before": int(b[g]),
+            "places_after": int(a[g]),
+            "per_1000_before": 1000.0 * b[g] / pop[g] if pop[g] else 0.0,
+            "per_1000_after": 1000.0 * a[g] / pop[g] if pop[g] else 0.0,
+        }
+        for g in sorted(pop)
+    ]
+
+
+def _geo_points(scenario: Scenario, ids: Sequence[str]) -> tuple[list[Any], str | None]:
+    """Point geometries of facilities and candidate sites, and their CRS."""
+    from shapely.geometry import Point as ShapelyPoint
+
+    where = {p.id: p for p in [*scenario.facilities, *scenario.candidate_sites]}
+    pts = []
+    lonlat = False
+    for i in ids:
+        p = where[i]
+        if p.lon is not None and p.lat is not None:
+            lonlat = True
+            pts.append(ShapelyPoint(p.lon, p.lat))
+        else:
+            pts.append(ShapelyPoint(p.x_m, p.y_m))
+    return pts, ("EPSG:4326" if lonlat else None)
+
+
+class OptimizationRun(_Run):
+    """Where to open sites and add places and caregivers: what :func:`tuoyu_sim.optimize`
+    returns.
+
+    Tables: ``plan`` (one row per new or changed site; also ``sites``),
+    ``assignment`` (community → site shares), ``places_by_group``.
+    ``planned`` is the scenario with the plan applied.
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        plan: Plan,
+        *,
+        radius_m: float | None,
+        decay: str,
+        beta: float | None,
+        check: CrossCheck | None = None,
+    ) -> None:
+        from tuoyu_sim.allocate import build_instance, plan_rows, planned_scenario, summary
+
+        self.scenario = scenario
+        self.plan = plan
+        self.check = check
+        self.planned = planned_scenario(plan, scenario)
+        self.summary = summary(plan, scenario)
+        if check is not None:
+            self.summary["cross_check"] = check.record()
+        self._instance = build_instance(scenario, radius_m=radius_m, decay=decay, beta=beta)  # type: ignore[arg-type]
+        rows, cols = plan_rows(plan, self._instance.classes)
+        assignment = [
+            {"community": c, "site": s, "share": round(x, 6)} for c, s, x in plan.assignment
+        ]
+        self._tables = {
+            "plan": _Table(rows, cols),
+            "assignment": _Table(assignment, ["community", "site", "share"]),
+            "places_by_group": _Table(places_by_group(scenario, self.planned)),
+        }
+
+    @property
+    def sites(self) -> pd.DataFrame:
+        """``plan.csv``: one row per new or changed site."""
+        return self.table("plan")
+
+    @property
+    def assignment(self) -> pd.DataFrame:
+        return self.table("assignment")
+
+    @property
+    def places_by_group(self) -> pd.DataFrame:
+        return self.table("places_by_group")
+
+    @property
+    def cost_cny(self) -> float:
+        return float(self.plan.cost_cny)
+
+    def to_geo(self, name: str = "plan") -> Any:
+        """Table ``plan`` (or ``assignment``, by site) as a GeoDataFrame of points.
+
+        Needs the ``gis`` extra (GeoPandas). Lon/lat scenarios come in EPSG:4326;
+        planar ones carry no CRS (their x/y are metres on the scenario's own plane).
+        """
+        gpd = _geopandas()
+        frame = self.table(name)
+        points, crs = _geo_points(self.planned, list(frame["site"]))
+        return gpd.GeoDataFrame(frame, geometry=points, crs=crs)
+
+    def figures(self) -> dict[str, Figure]:
+        return {"map": self.plot_map(), "per_1000_by_group": self.plot_per_1000()}
+
+    def plot_map(self) -> Figure:
+        """Communities, facilities and opened sites with their catchments."""
+        from tuoyu_sim.allocate.results import map_data
+        from tuoyu_sim.plots.maps import plan_map
+
+        return plan_map(map_data(self.plan, self._instance))
+
+    def plot_per_1000(self) -> Figure:
+        """Places per 1,000 residents by group, before and after, against the target."""
+        from tuoyu_sim.plots.maps import per_1000_by_group
+
+        return per_1000_by_group(
+            self.rows("places_by_group"), self.plan.targets.get("places_per_1000")
+        )
+
+    def _extra_files(self, out: Path) -> None:
+        from tuoyu_sim.output import write_scenario
+
+        write_scenario(out / "scenario.planned.toml", self.planned)
+
+    def headline(self) -> list[tuple[str, str]]:
+        p = self.plan
+        gap = "" if p.gap is None else f", gap {p.gap:.4%}"
+        lines = [
+            ("status", f"{p.objective}: {p.status} ({p.solver}, {p.solve_seconds:.2f} s{gap})"),
+            (
+                "new sites",
+                f"{len(p.new_sites)}  {', '.join(p.new_sites[:12])}"
+                + (" …" if len(p.new_sites) > 12 else ""),
+            ),
+            ("added places", f"{p.added_places:,}"),
+            ("added caregivers", ", ".join(f"{r} {n}" for r, n in p.added_caregivers.items())),
+            ("cost", f"{p.cost_cny:,.0f} yuan"),
+            (
+                "children covered",
+                f"{p.covered_children:,.0f} of {p.children_under3:,.0f} ({p.coverage_share:.1%})",
+            ),
+        ]
+        if p.served_share is not None:
+            lines.append(("demand served", f"{p.served_share:.1%}"))
+        lines.append(
+            ("places per 1,000", f"{p.places_per_1000_before:.2f} → {p.places_per_1000_after:.2f}")
+        )
+        return lines
+
+
+# -- plan -------------------------------------------------------------------------
+
+
+def _plan_rows(before: Scenario, final: Scenario) -> tuple[Rows, list[dict[str, Any]]]:
+    """``plan.csv`` rows and the ``sites`` of summary.json: every new or changed facility."""
+    old_by_id = {f.id: f for f in before.facilities}
+    ages = list(before.age_groups)
+    sites, rows = [], []
+    for f in final.facilities:
+        old = old_by_id.get(f.id)
+        if old is not None and old.places == f.places and old.staff == f.staff:
+            continue
+        site = {
+            "id": f.id,
+            "kind": "new" if old is None else "existing",
+            "places": dict(f.places),
+            "places_total": f.total_places,
+            "added_places": f.total_places - (old.total_places if old else 0),
+            "staff": f.staff.model_dump(),
+        }
+        sites.append(site)
+        row: dict[str, Any] = {"site": f.id, "kind": site["kind"], "group": f.group}
+        for a in ages:
+            row[f"places_{a}"] = f.places.get(a, 0)
+        row["added_places"] = site["added_places"]
+        for r in ROLES:
+            row[r] = getattr(f.staff, r)
+        rows.append(row)
+    return rows, sites
+
+
+NEEDS_COLUMNS = [
+    "facility",
+    "places_optimizer",
+    "places_final",
+    "caregivers_optimizer",
+    "caregivers_final",
+    "why",
+]
+
+
+def plan_record(
+    scenario: Scenario,
+    outcome: PlanOutcome,
+    stopping: StoppingRule,
+    seconds: float,
+) -> dict[str, Any]:
+    """The ``summary.json`` of ``plan``: optimize's keys for the final plan, the passes,
+    the cost against the optimizer's, and the final simulation's headline figures."""
+    from tuoyu_sim.allocate.results import summary as plan_summary
+    from tuoyu_sim.planning import scenario_cost
+
+    final = outcome.final
+    cost = scenario_cost(scenario, final)
+    first_cost = scenario_cost(scenario, outcome.first_planned or final)
+    record = plan_summary(outcome.first_plan, scenario)
+    sim = outcome.final_summary
+    _, sites = _plan_rows(scenario, final)
+    record.update(
+        {
+            "command": "plan",
+            "status": record["status"] if outcome.converged else "not_converged",
+            "converged": outcome.converged,
+            "solve_seconds": record["solve_seconds"],
+            "run_seconds": round(seconds, 3),
+            "new_sites": cost["new_sites"],
+            "added_places": cost["added_places"],
+            "added_caregivers": cost["added_caregivers"],
+            "cost": round(cost["cost_cny"], 2),
+            "cost_breakdown": {
+                k: cost[k] for k in ("site_cost_cny", "place_cost_cny", "staff_cost_cny")
+            },
+            "places_per_1000_before": round(scenario.places_per_1000, 4),
+            "places_per_1000_after": round(final.places_per_1000, 4),
+            "sites": sites,
+            "iterations": [it.record() for it in outcome.iterations],
+            "optimizer_cost_cny": round(first_cost["cost_cny"], 2),
+            "optimizer_added_caregivers": first_cost["added_caregivers"],
+            "final_over_optimizer_cost": round(cost["cost_cny"] / first_cost["cost_cny"], 4)
+            if first_cost["cost_cny"]
+            else None,
+            "stopping_rule": {
+                "test": "one-sided t per facility and level; Holm at alpha / max_rounds",
+                "alpha": stopping.alpha,
+                "indifference": stopping.indifference,
+                "max_rounds": stopping.max_rounds,
+                "confirmation": "a fresh-seed pass must hold too",
+            },
+            "needs": outcome.needs,
+            "notes": outcome.notes,
+            "simulation": {
+                "seed": sim.get("seed"),
+                "replications": sim.get("replications"),
+                "days": sim.get("days"),
+                "district": sim.get("district"),
+                "care_types": sim.get("care_types"),
+            },
+            "facilities": sim.get("facilities", []),
+        }
+    )
+    return record
+
+
+def _iteration_rows(iterations: Sequence[Mapping[str, Any]]) -> Rows:
+    return [
+        {
+            **{k: v for k, v in it.items() if k not in ("shortfalls", "changes", "new_sites")},
+            "new_sites": " ".join(it["new_sites"]),
+            "shortfalls": "; ".join(it["shortfalls"]),
+            "changes": "; ".join(it["changes"]),
+        }
+        for it in iterations
+    ]
+
+
+class PlanRun(_Run):
+    """Optimize, verify by simulation, re-size: what :func:`tuoyu_sim.plan` returns.
+
+    Tables: ``plan`` (every new or changed facility; also ``sites``),
+    ``iterations`` (one row per pass), ``places_by_group``, ``needs`` (what each
+    facility needed beyond the optimizer's plan, and why), and the final
+    simulation's tables (``facilities``, ``care_types``, ``days``, ``curves``, …).
+    ``final`` is the planned scenario; ``converged`` says whether it holds.
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        outcome: PlanOutcome,
+        stopping: StoppingRule,
+        seconds: float,
+        target_per_1000: float | None,
+    ) -> None:
+        self.scenario = scenario
+        self.outcome = outcome
+        self.final = outcome.final
+        self.converged = outcome.converged
+        self.summary = plan_record(scenario, outcome, stopping, seconds)
+        self._target = target_per_1000 or scenario.targets.places_per_1000
+        rows, _ = _plan_rows(scenario, outcome.final)
+        self._tables = {
+            "plan": _Table(rows),
+            "iterations": _Table(_iteration_rows(self.summary["iterations"])),
+            "places_by_group": _Table(places_by_group(scenario, outcome.final)),
+            "needs": _Table(outcome.needs, NEEDS_COLUMNS),
+            **{n: _Table(r) for n, r in outcome.final_tables.items()},
+        }
+
+    @property
+    def sites(self) -> pd.DataFrame:
+        """``plan.csv``: every new or changed facility with its places and staff."""
+        return self.table("plan")
+
+    @property
+    def iterations(self) -> pd.DataFrame:
+        return self.table("iterations")
+
+    @property
+    def needs(self) -> pd.DataFrame:
+        return self.table("needs")
+
+    @property
+    def facilities(self) -> pd.DataFrame:
+        """The final simulation's facilities table."""
+        return self.table("facilities")
+
+    @property
+    def curves(self) -> pd.DataFrame:
+        return self.table("curves")
+
+    @property
+    def cost_cny(self) -> float:
+        return float(self.summary["cost"])
+
+    def to_geo(self, name: str = "plan") -> Any:
+        """Table ``plan`` (or the final ``facilities``) as a GeoDataFrame of points.
+
+        Needs the ``gis`` extra (GeoPandas); the CRS as in :meth:`OptimizationRun.to_geo`.
+        """
+        gpd = _geopandas()
+        frame = self.table(name)
+        col = "site" if "site" in frame.columns else "facility"
+        points, crs = _geo_points(self.final, list(frame[col]))
+        return gpd.GeoDataFrame(frame, geometry=points, crs=crs)
+
+    def figures(self) -> dict[str, Figure]:
+        figs = simulation_figures(
+            self.outcome.final_summary, {"curves": self.rows("curves")}, self.final
+        )
+        figs["per_1000_by_group"] = self.plot_per_1000()
+        return figs
+
+    def plot_utilization(self, scope: str = "district", key: str = "all") -> Figure:
+        """The final simulation's occupancy over the day."""
+        from tuoyu_sim.plots.simulation import utilization_curve
+
+        return utilization_curve(self.rows("curves"), scope, key)
+
+    def plot_per_1000(self) -> Figure:
+        from tuoyu_sim.plots.maps import per_1000_by_group
+
+        return per_1000_by_group(self.rows("places_by_group"), self._target)
+
+    def _extra_files(self, out: Path) -> None:
+        from tuoyu_sim.output import write_scenario
+
+        write_scenario(out / "scenario.planned.toml", self.final)
+        write_scenario(out / "scenario.toml", self.final)
+
+    def headline(self) -> list[tuple[str, str]]:
+        s = self.summary
+        return [
+            ("converged", "yes" if self.converged else "no"),
+            ("iterations", str(len(s["iterations"]))),
+            ("new sites", f"{len(s['new_sites'])}  {', '.join(s['new_sites'][:12])}"),
+            ("added places", f"{s['added_places']:,}"),
+            ("added caregivers", ", ".join(f"{r} {n}" for r, n in s["added_caregivers"].items())),
+            ("cost", f"{s['cost']:,.0f} yuan (optimizer's plan {s['optimizer_cost_cny']:,.0f})"),
+            (
+                "places per 1,000",
+                f"{s['places_per_1000_before']:.2f} → {s['places_per_1000_after']:.2f}",
+            ),
+        ]
+
+
+# -- sweep ------------------------------------------------------------------------
+
+
+class SweepRun(_Run):
+    """A what-if grid: what :func:`tuoyu_sim.sweep` returns.
+
+    Table ``sweep``: one row per point (the axes, then headline figures with
+    95% intervals). ``records`` holds every point's full record by id.
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        axes: Sequence[Axis],
+        points: Sequence[Point],
+        progress: _SweepProgress,
+        summary: dict[str, Any],
+        folder: Path | None = None,
+    ) -> None:
+        from tuoyu_sim.sweeps import sweep_rows
+
+        self.scenario = scenario
+        self.axes = list(axes)
+        self.points = list(points)
+        self.progress = progress
+        self.summary = summary
+        self.folder = folder
+        """Where the points were streamed as they finished (``None``: a temporary folder)."""
+        rows, cols = sweep_rows(self.points, self.axes, progress.records)
+        self._tables = {"sweep": _Table(rows, cols)}
+
+    @property
+    def records(self) -> dict[str, dict[str, Any]]:
+        return self.progress.records
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """``sweep.csv`` as a DataFrame."""
+        return self.table("sweep")
+
+    def figures(self) -> dict[str, Figure]:
+        fig = self.plot_response()
+        return {} if fig is None else {"response_curves": fig}
+
+    def plot_response(self) -> Figure | None:
+        """Turn-away, utilization, breach days and waitlist against the axes (None: no rows)."""
+        from tuoyu_sim.plots.sweep import response_curves
+
+        rows = [r for r in self.rows("sweep") if not r.get("error")]
+        return response_curves(rows, [a.key for a in self.axes]) if rows else None
+
+    def _extra_files(self, out: Path) -> None:
+        from tuoyu_sim.output import write_scenario
+        from tuoyu_sim.sweeps import save_point
+
+        write_scenario(out / "scenario.toml", self.scenario)
+        if self.folder is None or self.folder.resolve() != out.resolve():
+            for record in self.progress.records.values():
+                save_point(out, record)
+
+    def headline(self) -> list[tuple[str, str]]:
+        s = self.summary
+        return [
+            (
+                "points",
+                f"{s['points']} ({s['points_computed']} computed, "
+                f"{s['points_resumed']} resumed, {s['points_failed']} failed)",
+            ),
+            ("axes", ", ".join(a.key for a in self.axes)),
+            ("runs", f"{s['replications']} replications × {s['days']} days, seed {s['seed']}"),
+        ]
