@@ -32,7 +32,7 @@ from tuoyu_sim.demand import (
 )
 from tuoyu_sim.scenario import WALK_IN_POOL, Scenario
 from tuoyu_sim.staffing import facility_shifts
-from tuoyu_sim.streams import check_distinct_keys, generator
+from tuoyu_sim.streams import STREAMS, check_distinct_keys, generator
 
 SHORT_BINS = 16
 """Daily most caregivers short in an hour: 0, 1, ..., 14, and 15 or more."""
@@ -379,233 +379,323 @@ def _walk_in_streams(
     return out
 
 
-def run_replication(model: Model, replication: int, episodes: bool = False) -> ReplicationResult:
-    """Simulate every day of one replication; return its totals."""
-    sc = model.scenario
-    seed = sc.simulation.seed
-    days = sc.simulation.days
-    K = model.n_types
-    F = len(model.specs)
-    B = model.curve_edges.size - 1
-    H = model.hour_edges.size - 1
-    open_, close = model.open, model.close
-    absence = sc.staff.absence_probability
-    plan = model.plan
+@dataclass(frozen=True)
+class _Streams:
+    """One replication's random streams (:data:`~tuoyu_sim.streams.STREAMS`), one
+    generator per facility in each, in facility order."""
 
-    def streams(name: str) -> list[np.random.Generator]:
-        return [generator(seed, replication, name, s.id) for s in model.specs]
+    attendance: list[np.random.Generator]
+    enrolled_arrival: list[np.random.Generator]
+    enrolled_stay: list[np.random.Generator]
+    walk_in_arrival: list[np.random.Generator]
+    walk_in_stay: list[np.random.Generator]
+    absence: list[np.random.Generator]
+    redirect_origin: list[np.random.Generator]
 
-    g_att, g_earr, g_estay = (
-        streams("attendance"),
-        streams("enrolled_arrival"),
-        streams("enrolled_stay"),
-    )
-    g_warr, g_wstay = streams("walk_in_arrival"), streams("walk_in_stay")
-    g_abs, g_redir = streams("absence"), streams("redirect_origin")
+    @classmethod
+    def of(cls, model: Model, replication: int) -> _Streams:
+        seed = model.scenario.simulation.seed
+        return cls(
+            **{
+                name: [generator(seed, replication, name, s.id) for s in model.specs]
+                for name in STREAMS
+            }
+        )
 
-    counts = np.zeros((F, K, len(COUNTS)), dtype=np.int64)
-    occupancy = np.zeros((F, K))
-    curve = np.zeros((F, K, B))
-    hist_f = np.zeros((F, B, HIST_BINS), dtype=np.int64)
-    hist_d = np.zeros((B, HIST_BINS), dtype=np.int64)
-    breach_min = np.zeros(F)
-    breach_days = np.zeros(F, dtype=np.int64)
-    breach_hour = np.zeros((F, H))
-    short_hist = np.zeros((F, H, SHORT_BINS), dtype=np.int64)
-    refused_hour = np.zeros((F, H), dtype=np.int64)
-    daily = np.zeros((days, F, K, 4))
-    places_f = np.array([sum(s.places) for s in model.specs], dtype=float)
-    widths = np.diff(model.curve_edges)
 
-    # per facility: what is fixed about its enrolled children and walk-in streams
-    enrol = [_EnrolledChildren.of(fd, model) for fd in plan.facilities]
-    walk_ins = [_walk_in_streams(fd, model) for fd in plan.facilities]
-    redirector = _Redirects(plan, g_redir)
+def _on_duty(spec: CentreSpec, absence: float, rng: np.random.Generator) -> list[int]:
+    """Caregivers who came in today, per shift: each absent with probability ``absence``."""
+    return [int(rng.binomial(n, 1.0 - absence)) if absence > 0 else n for (_, _, n) in spec.shifts]
 
-    hour_lo, hour_hi = model.hour_edges[:-1], model.hour_edges[1:]
-    no_breach = np.zeros(F, dtype=np.int64)
-    places_total = float(places_f.sum())
-    # facilities with places have a utilization histogram (usually all of them)
-    staffed = np.flatnonzero(places_f > 0)
-    staffed_places = places_f[staffed, None]
-    range_h = np.arange(H)
-    # A day's results wait in these buffers and are folded into the totals once
-    # every _BLOCK_DAYS days; row 0 of the float buffers carries the
-    # running total, so the sums are the same additions in the same order.
-    nb = max(1, min(days, _BLOCK_DAYS))
-    buf_child = np.zeros((nb + 1, F, K))  # child-minutes by facility and type
-    buf_mean = np.zeros((nb + 1, F, K, B))  # mean children present by step
-    buf_total = np.zeros((nb, F, B))  # the same summed over care types
-    tally_rows: list[list[int]] = []
-    block_start = 0
-    episode_rows: list[tuple[int, int, float, float, int, int, str]] = []
-    for day in range(days):
-        env = Environment(initial_time=open_)
-        centres: list[Centre] = []
-        redirector.centres = centres
 
-        for j, spec in enumerate(model.specs):
-            c = Centre(env, spec, K, close, redirector)
-            if episodes:
-                c.episodes = []
-            centres.append(c)
-            # staff
-            on_duty = [
-                int(g_abs[j].binomial(n, 1.0 - absence)) if absence > 0 else n
-                for (_, _, n) in spec.shifts
-            ]
-            c.start_shifts(on_duty)
-            # enrolled children
-            ec = enrol[j]
-            n_children = len(ec.kinds)
-            if n_children:
-                attend = g_att[j].random(n_children) < ec.attendance
-                arrive = np.empty(n_children)
-                depart = np.empty(n_children)
-                u = g_earr[j].random(n_children)
-                for k, mask, w_lo, w_span, until, n_k in ec.groups:
-                    a = w_lo + w_span * u[mask]
-                    stay = model.stays[k].sample(g_estay[j], n_k)
-                    arrive[mask] = a
-                    depart[mask] = np.minimum(a + stay, until)
-                attending = np.flatnonzero(attend).tolist()
-                arrive_l, depart_l = arrive.tolist(), depart.tolist()
-                # a slot is released when its last attending child leaves
-                last = [-1] * ec.n_slots
-                best = [-math.inf] * ec.n_slots
-                slot_of = ec.slot_of
-                for m in attending:
-                    s = slot_of[m]
-                    if depart_l[m] > best[s]:
-                        best[s], last[s] = depart_l[m], m
-                for m in last:
-                    if m >= 0:
-                        c.hold_slot(ec.ages[m])
-                releasing = {m for m in last if m >= 0}
-                for m in attending:
-                    c.enrol_arrival(
-                        arrive_l[m], depart_l[m], ec.kinds[m], ec.ages[m], m in releasing
-                    )
-            # walk-ins
-            t_parts: list[np.ndarray] = []
-            tags: list[tuple[int, int]] = []
-            s_parts: list[np.ndarray] = []
-            for k, profile, stay_dist, lams in walk_ins[j]:
-                n_new = 0
-                for age, lam in lams:
-                    times = profile.sample(g_warr[j], lam)
-                    t_parts.append(times)
-                    tags.append((k, age))
-                    n_new += times.size
-                if n_new:
-                    s_parts.append(stay_dist.sample(g_wstay[j], n_new))
-            if len(t_parts) == 1:
-                # one (type, age) stream: already sorted by ArrivalProfile.sample
-                n_new = t_parts[0].size
-                if n_new:
-                    k, age = tags[0]
-                    ArrivalChain(
-                        c, t_parts[0].tolist(), [k] * n_new, [age] * n_new, s_parts[0].tolist()
-                    ).start()
-            elif t_parts:
-                times = np.concatenate(t_parts)
-                if times.size:
-                    order = np.argsort(times, kind="stable")
-                    sizes = [p.size for p in t_parts]
-                    ArrivalChain(
-                        c,
-                        times[order].tolist(),
-                        np.repeat([k for k, _ in tags], sizes)[order].tolist(),
-                        np.repeat([age for _, age in tags], sizes)[order].tolist(),
-                        np.concatenate(s_parts)[order].tolist(),
-                    ).start()
+def _schedule_enrolled(
+    c: Centre, ec: _EnrolledChildren, model: Model, streams: _Streams, j: int
+) -> None:
+    """Draw who of facility ``j``'s enrolled children attend today, when they come and
+    leave, hold their places, and schedule their arrivals."""
+    n_children = len(ec.kinds)
+    if not n_children:
+        return
+    attend = streams.attendance[j].random(n_children) < ec.attendance
+    arrive = np.empty(n_children)
+    depart = np.empty(n_children)
+    u = streams.enrolled_arrival[j].random(n_children)
+    for k, mask, w_lo, w_span, until, n_k in ec.groups:
+        a = w_lo + w_span * u[mask]
+        stay = model.stays[k].sample(streams.enrolled_stay[j], n_k)
+        arrive[mask] = a
+        depart[mask] = np.minimum(a + stay, until)
+    attending = np.flatnonzero(attend).tolist()
+    arrive_l, depart_l = arrive.tolist(), depart.tolist()
+    # a slot is released when its last attending child leaves
+    last = [-1] * ec.n_slots
+    best = [-math.inf] * ec.n_slots
+    slot_of = ec.slot_of
+    for m in attending:
+        s = slot_of[m]
+        if depart_l[m] > best[s]:
+            best[s], last[s] = depart_l[m], m
+    for m in last:
+        if m >= 0:
+            c.hold_slot(ec.ages[m])
+    releasing = {m for m in last if m >= 0}
+    for m in attending:
+        c.enrol_arrival(arrive_l[m], depart_l[m], ec.kinds[m], ec.ages[m], m in releasing)
 
-        env.run()
 
-        i = day - block_start
+def _schedule_walk_ins(
+    c: Centre,
+    walk_ins: list[tuple[int, ArrivalProfile, StayDistribution, list[tuple[int, float]]]],
+    streams: _Streams,
+    j: int,
+) -> None:
+    """Draw facility ``j``'s walk-ins of the day (times and stays) and start their chain."""
+    t_parts: list[np.ndarray] = []
+    tags: list[tuple[int, int]] = []
+    s_parts: list[np.ndarray] = []
+    for k, profile, stay_dist, lams in walk_ins:
+        n_new = 0
+        for age, lam in lams:
+            times = profile.sample(streams.walk_in_arrival[j], lam)
+            t_parts.append(times)
+            tags.append((k, age))
+            n_new += times.size
+        if n_new:
+            s_parts.append(stay_dist.sample(streams.walk_in_stay[j], n_new))
+    if len(t_parts) == 1:
+        # one (type, age) stream: already sorted by ArrivalProfile.sample
+        n_new = t_parts[0].size
+        if n_new:
+            k, age = tags[0]
+            ArrivalChain(
+                c, t_parts[0].tolist(), [k] * n_new, [age] * n_new, s_parts[0].tolist()
+            ).start()
+    elif t_parts:
+        times = np.concatenate(t_parts)
+        if times.size:
+            order = np.argsort(times, kind="stable")
+            sizes = [p.size for p in t_parts]
+            ArrivalChain(
+                c,
+                times[order].tolist(),
+                np.repeat([k for k, _ in tags], sizes)[order].tolist(),
+                np.repeat([age for _, age in tags], sizes)[order].tolist(),
+                np.concatenate(s_parts)[order].tolist(),
+            ).start()
+
+
+@dataclass(frozen=True)
+class _Fixed:
+    """What one replication draws on every day: streams, enrolled children, walk-in
+    streams and the redirector, per facility."""
+
+    streams: _Streams
+    enrol: list[_EnrolledChildren]
+    walk_ins: list[list[tuple[int, ArrivalProfile, StayDistribution, list[tuple[int, float]]]]]
+    redirector: _Redirects
+
+    @classmethod
+    def of(cls, model: Model, replication: int) -> _Fixed:
+        streams = _Streams.of(model, replication)
+        facilities = model.plan.facilities
+        return cls(
+            streams=streams,
+            enrol=[_EnrolledChildren.of(fd, model) for fd in facilities],
+            walk_ins=[_walk_in_streams(fd, model) for fd in facilities],
+            redirector=_Redirects(model.plan, streams.redirect_origin),
+        )
+
+
+def _set_up_day(model: Model, fixed: _Fixed, env: Environment, episodes: bool) -> list[Centre]:
+    """Every facility's day on ``env``, before it runs: caregivers on shift, enrolled
+    arrivals and walk-ins scheduled, facility after facility."""
+    centres: list[Centre] = []
+    fixed.redirector.centres = centres
+    absence = model.scenario.staff.absence_probability
+    streams = fixed.streams
+    for j, spec in enumerate(model.specs):
+        c = Centre(env, spec, model.n_types, model.close, fixed.redirector)
+        if episodes:
+            c.episodes = []
+        centres.append(c)
+        c.start_shifts(_on_duty(spec, absence, streams.absence[j]))
+        _schedule_enrolled(c, fixed.enrol[j], model, streams, j)
+        _schedule_walk_ins(c, fixed.walk_ins[j], streams, j)
+    return centres
+
+
+class _Totals:
+    """A replication's running totals, and the days waiting to be added to them.
+
+    A day's results (:meth:`record_day`) wait in buffers and are folded into the
+    totals once every ``_BLOCK_DAYS`` days and after the last (:meth:`fold_block`);
+    row 0 of the float buffers carries the running total, so the sums are the
+    same additions in the same order as adding day after day.
+    """
+
+    def __init__(self, model: Model) -> None:
+        days = model.scenario.simulation.days
+        K = model.n_types
+        F = len(model.specs)
+        B = model.curve_edges.size - 1
+        H = model.hour_edges.size - 1
+        self.model = model
+        self.days = days
+        self.counts = np.zeros((F, K, len(COUNTS)), dtype=np.int64)
+        self.occupancy = np.zeros((F, K))
+        self.curve = np.zeros((F, K, B))
+        self.hist_f = np.zeros((F, B, HIST_BINS), dtype=np.int64)
+        self.hist_d = np.zeros((B, HIST_BINS), dtype=np.int64)
+        self.breach_min = np.zeros(F)
+        self.breach_days = np.zeros(F, dtype=np.int64)
+        self.breach_hour = np.zeros((F, H))
+        self.short_hist = np.zeros((F, H, SHORT_BINS), dtype=np.int64)
+        self.refused_hour = np.zeros((F, H), dtype=np.int64)
+        self.daily = np.zeros((days, F, K, 4))
+        self.no_breach = np.zeros(F, dtype=np.int64)
+        self.episode_rows: list[tuple[int, int, float, float, int, int, str]] = []
+        # fixed shapes of the day
+        places_f = np.array([sum(s.places) for s in model.specs], dtype=float)
+        self.widths = np.diff(model.curve_edges)
+        self.hour_lo, self.hour_hi = model.hour_edges[:-1], model.hour_edges[1:]
+        self.range_h = np.arange(H)
+        self.places_total = float(places_f.sum())
+        # facilities with places have a utilization histogram (usually all of them)
+        self.staffed = np.flatnonzero(places_f > 0)
+        self.staffed_places = places_f[self.staffed, None]
+        # the block of days not yet folded into the totals
+        nb = max(1, min(days, _BLOCK_DAYS))
+        self.block_days = nb
+        self.buf_child = np.zeros((nb + 1, F, K))  # child-minutes by facility and type
+        self.buf_mean = np.zeros((nb + 1, F, K, B))  # mean children present by step
+        self.buf_total = np.zeros((nb, F, B))  # the same summed over care types
+        self.tally_rows: list[list[int]] = []
+        self.block_start = 0
+
+    def record_day(self, day: int, centres: list[Centre]) -> None:
+        """Close the day at every facility and keep what it saw in the block."""
+        model = self.model
+        K = model.n_types
+        i = day - self.block_start
         tally: list[int] = []
         for j, c in enumerate(centres):
             c.end_day()
             if c.episodes is not None:
-                episode_rows.extend((day, j, *e) for e in c.episodes)
+                self.episode_rows.extend((day, j, *e) for e in c.episodes)
             by_step = _integrate(c.log_times, c.log_changes, K, model.curve_edges)
             # the same three operations as ever, their results kept for the block
-            by_step.sum(axis=1, out=buf_child[i + 1, j])
-            mean_step = by_step / widths
-            buf_mean[i + 1, j] = mean_step
-            mean_step.sum(axis=0, out=buf_total[i, j])
+            by_step.sum(axis=1, out=self.buf_child[i + 1, j])
+            mean_step = by_step / self.widths
+            self.buf_mean[i + 1, j] = mean_step
+            mean_step.sum(axis=0, out=self.buf_total[i, j])
             tally += c.arrivals
             tally += c.admitted
             tally += c.redirected_out
             tally += c.turned_away
             tally += c.redirected_in
             tally += c.refused_staff
-            if c.refused_staff_at:
-                hours = np.minimum(
-                    ((np.asarray(c.refused_staff_at) - open_) // 60.0).astype(np.int64), H - 1
-                )
-                np.add.at(refused_hour[j], hours, 1)
-            if c.breach_intervals:
-                short = np.zeros(H, dtype=np.int64)
-                breach_days[j] += 1
-                for lo, hi, level in c.breach_intervals:
-                    breach_min[j] += hi - lo
-                    overlap = np.minimum(hour_hi, hi) - np.maximum(hour_lo, lo)
-                    breach_hour[j] += np.maximum(overlap, 0.0)
-                    short = np.where(overlap > 0, np.maximum(short, level), short)
-                short_hist[j, range_h, np.minimum(short, SHORT_BINS - 1)] += 1
-            else:
-                no_breach[j] += 1
-        tally_rows.append(tally)
-        if i + 1 == nb or day + 1 == days:
-            n = i + 1
-            # running totals: day after day from row 0, each an elementwise addition
-            # in day order (accumulate never reassociates), as ``total += today`` did
-            daily[block_start : day + 1, :, :, 3] = buf_child[1 : n + 1]
-            buf_child[0] = occupancy
-            np.add.accumulate(buf_child[: n + 1], axis=0, out=buf_child[: n + 1])
-            occupancy[...] = buf_child[n]
-            buf_mean[0] = curve
-            np.add.accumulate(buf_mean[: n + 1], axis=0, out=buf_mean[: n + 1])
-            curve[...] = buf_mean[n]
-            # whole numbers: exact whatever the order
-            tallies = np.array(tally_rows, dtype=np.int64).reshape(n, F, len(COUNTS), K)
-            counts += tallies.sum(axis=0).transpose(0, 2, 1)
-            daily[block_start : day + 1, :, :, :3] = tallies[:, :, _DAILY_ROWS].transpose(
-                0, 1, 3, 2
-            )
-            day_total = buf_total[:n]
-            if staffed.size:
-                util = day_total[:, staffed] / staffed_places
-                _count_bins(hist_f, staffed, _hist_index_finite(util))
-            if places_total > 0:
-                district_bins = np.zeros((n, B))
-                for j in range(F):  # facility after facility, as before
-                    district_bins += day_total[:, j]
-                _count_bins(
-                    hist_d[None],
-                    np.zeros(1, dtype=np.intp),
-                    _hist_index_finite(district_bins / places_total)[:, None],
-                )
-            tally_rows = []
-            block_start = day + 1
+            self._record_staffing(j, c)
+        self.tally_rows.append(tally)
 
-    short_hist[:, :, 0] += no_breach[:, None]
-    return ReplicationResult(
-        episodes=episode_rows if episodes else None,
-        replication=replication,
-        counts=counts,
-        occupancy_min=occupancy,
-        curve=curve,
-        hist_facility=hist_f,
-        hist_district=hist_d,
-        breach_min=breach_min,
-        breach_days=breach_days,
-        breach_by_hour=breach_hour,
-        short_by_hour=short_hist,
-        refused_by_hour=refused_hour,
-        daily=daily,
-    )
+    def block_ends(self, day: int) -> bool:
+        """Whether ``day`` is the last of its block (full, or the replication's last day)."""
+        return day + 1 - self.block_start == self.block_days or day + 1 == self.days
+
+    def _record_staffing(self, j: int, c: Centre) -> None:
+        """Walk-ins refused for want of a caregiver, and ratio breaches, by hour."""
+        H = self.range_h.size
+        if c.refused_staff_at:
+            hours = np.minimum(
+                ((np.asarray(c.refused_staff_at) - self.model.open) // 60.0).astype(np.int64),
+                H - 1,
+            )
+            np.add.at(self.refused_hour[j], hours, 1)
+        if c.breach_intervals:
+            short = np.zeros(H, dtype=np.int64)
+            self.breach_days[j] += 1
+            for lo, hi, level in c.breach_intervals:
+                self.breach_min[j] += hi - lo
+                overlap = np.minimum(self.hour_hi, hi) - np.maximum(self.hour_lo, lo)
+                self.breach_hour[j] += np.maximum(overlap, 0.0)
+                short = np.where(overlap > 0, np.maximum(short, level), short)
+            self.short_hist[j, self.range_h, np.minimum(short, SHORT_BINS - 1)] += 1
+        else:
+            self.no_breach[j] += 1
+
+    def fold_block(self, day: int) -> None:
+        """Add the block of days ending with ``day`` to the totals; start a new block."""
+        start = self.block_start
+        n = day + 1 - start
+        F = len(self.model.specs)
+        B = self.widths.size
+        K = self.model.n_types
+        buf_child, buf_mean = self.buf_child, self.buf_mean
+        # running totals: day after day from row 0, each an elementwise addition
+        # in day order (accumulate never reassociates), as ``total += today`` did
+        self.daily[start : day + 1, :, :, 3] = buf_child[1 : n + 1]
+        buf_child[0] = self.occupancy
+        np.add.accumulate(buf_child[: n + 1], axis=0, out=buf_child[: n + 1])
+        self.occupancy[...] = buf_child[n]
+        buf_mean[0] = self.curve
+        np.add.accumulate(buf_mean[: n + 1], axis=0, out=buf_mean[: n + 1])
+        self.curve[...] = buf_mean[n]
+        # whole numbers: exact whatever the order
+        tallies = np.array(self.tally_rows, dtype=np.int64).reshape(n, F, len(COUNTS), K)
+        self.counts += tallies.sum(axis=0).transpose(0, 2, 1)
+        self.daily[start : day + 1, :, :, :3] = tallies[:, :, _DAILY_ROWS].transpose(0, 1, 3, 2)
+        day_total = self.buf_total[:n]
+        if self.staffed.size:
+            util = day_total[:, self.staffed] / self.staffed_places
+            _count_bins(self.hist_f, self.staffed, _hist_index_finite(util))
+        if self.places_total > 0:
+            district_bins = np.zeros((n, B))
+            for j in range(F):  # facility after facility, as before
+                district_bins += day_total[:, j]
+            _count_bins(
+                self.hist_d[None],
+                np.zeros(1, dtype=np.intp),
+                _hist_index_finite(district_bins / self.places_total)[:, None],
+            )
+        self.tally_rows = []
+        self.block_start = day + 1
+
+    def result(self, replication: int, episodes: bool) -> ReplicationResult:
+        """The totals as a :class:`ReplicationResult` (after the last block is folded)."""
+        self.short_hist[:, :, 0] += self.no_breach[:, None]
+        return ReplicationResult(
+            episodes=self.episode_rows if episodes else None,
+            replication=replication,
+            counts=self.counts,
+            occupancy_min=self.occupancy,
+            curve=self.curve,
+            hist_facility=self.hist_f,
+            hist_district=self.hist_d,
+            breach_min=self.breach_min,
+            breach_days=self.breach_days,
+            breach_by_hour=self.breach_hour,
+            short_by_hour=self.short_hist,
+            refused_by_hour=self.refused_hour,
+            daily=self.daily,
+        )
+
+
+def run_replication(model: Model, replication: int, episodes: bool = False) -> ReplicationResult:
+    """Simulate every day of one replication; return its totals.
+
+    Each day every facility is set up (staff on shift, enrolled children and
+    walk-ins drawn and scheduled), the day runs in SimPy, and what each facility
+    saw is integrated and kept; blocks of days are folded into the totals.
+    """
+    fixed = _Fixed.of(model, replication)
+    totals = _Totals(model)
+    for day in range(model.scenario.simulation.days):
+        env = Environment(initial_time=model.open)
+        centres = _set_up_day(model, fixed, env, episodes)
+        env.run()
+        totals.record_day(day, centres)
+        if totals.block_ends(day):
+            totals.fold_block(day)
+    return totals.result(replication, episodes)
 
 
 @dataclass
