@@ -362,9 +362,11 @@ class _EnrolledChildren:
         )
 
 
-def _walk_in_streams(
-    fd: FacilityDemand, model: Model
-) -> list[tuple[int, ArrivalProfile, StayDistribution, list[tuple[int, float]]]]:
+_WalkIns = list[tuple[int, ArrivalProfile, StayDistribution, list[tuple[int, float]]]]
+"""A facility's walk-in streams (:func:`_walk_in_streams`)."""
+
+
+def _walk_in_streams(fd: FacilityDemand, model: Model) -> _WalkIns:
     """A facility's walk-in streams: per walk-in care type ``k`` with any demand
     here, ``(k, profile, stay distribution, [(age class, expected arrivals a day)])``,
     in the order their random numbers are drawn."""
@@ -445,7 +447,7 @@ def _schedule_enrolled(
 
 def _schedule_walk_ins(
     c: Centre,
-    walk_ins: list[tuple[int, ArrivalProfile, StayDistribution, list[tuple[int, float]]]],
+    walk_ins: _WalkIns,
     streams: _Streams,
     j: int,
 ) -> None:
@@ -491,7 +493,7 @@ class _Fixed:
 
     streams: _Streams
     enrol: list[_EnrolledChildren]
-    walk_ins: list[list[tuple[int, ArrivalProfile, StayDistribution, list[tuple[int, float]]]]]
+    walk_ins: list[_WalkIns]
     redirector: _Redirects
 
     @classmethod
