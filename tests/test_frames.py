@@ -35,7 +35,7 @@ def test_round_trip_through_frames(path: Path) -> None:
     # frames of frames: the same frames
     second = again.to_frames()
     for name in ("communities", "facilities", "candidate_sites"):
-        pd.testing.assert_frame_equal(second[name], frames[name])  # type: ignore[literal-required]
+        pd.testing.assert_frame_equal(second[name], frames[name])
 
 
 def test_frames_have_dotted_columns_and_integer_columns() -> None:

@@ -444,3 +444,12 @@ def test_geojson_needs_no_geopandas(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(__import__("sys").modules, "geopandas", None)
     s = load_scenario(SCENARIOS / "examples" / "geojson_haversine.toml")
     assert s.communities[0].lon is not None
+
+
+def test_the_example_workbook_holds_the_csv_example() -> None:
+    """scenarios/examples/workbook/district.xlsx is written by
+    scripts/make_example_workbook.py from the CSV example's tables."""
+    from_workbook = load_scenario(SCENARIOS / "examples" / "workbook.toml")
+    from_csv = load_scenario(SCENARIOS / "examples" / "tables_csv.toml")
+    for table in ("communities", "facilities", "candidate_sites"):
+        assert getattr(from_workbook, table) == getattr(from_csv, table)
