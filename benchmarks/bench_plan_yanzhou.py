@@ -21,7 +21,7 @@ from tuoyu_sim.allocate import OptimizeOptions, SolverSpec, optimize, planned_sc
 from tuoyu_sim.metrics import summarize
 from tuoyu_sim.planning import Iteration, run_plan, scenario_cost
 from tuoyu_sim.scenario import load_scenario
-from tuoyu_sim.simulate import simulate
+from tuoyu_sim.simulation import simulate
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -270,6 +270,17 @@ class Timed:
         return self.arrivals / self.cpu_seconds
 
 
+def shown(words: Sequence[str]) -> str:
+    """A command as a reader runs it from the project folder (paths inside it made relative)."""
+    out = []
+    for w in words:
+        path = Path(w)
+        if path.is_absolute() and path.is_relative_to(ROOT):
+            w = str(path.relative_to(ROOT))
+        out.append(w)
+    return " ".join(out)
+
+
 def tuoyu_command() -> list[str]:
     script = Path(sys.executable).with_name("tuoyu-sim")
     if script.exists():
@@ -340,7 +351,7 @@ def _t975(dof: int) -> float:
 def bench_tuoyu_engine(scenario_file: Path, settings: Settings) -> Timed:
     """``run_replication`` in this process, one replication (diagnostic)."""
     from tuoyu_sim.scenario import load_scenario
-    from tuoyu_sim.simulate import build_model, run_replication
+    from tuoyu_sim.simulation import build_model, run_replication
 
     sc = load_scenario(scenario_file).with_changes({"simulation.replications": 1})
     model = build_model(sc)
@@ -486,7 +497,7 @@ def count_events(
     """
     from tuoyu_sim._simpy import events_scheduled
     from tuoyu_sim.scenario import load_scenario
-    from tuoyu_sim.simulate import build_model, simulate
+    from tuoyu_sim.simulation import build_model, simulate
 
     sc = load_scenario(scenario_file).with_changes(
         {"simulation.days": days, "simulation.replications": replications}
@@ -606,7 +617,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
 
         tuoyu, command = bench_tuoyu_process(scenario_file, tmp / "out", settings)
-        print(f"tuoyu   : {command}")
+        print(f"tuoyu   : {shown(command.split())}")
         engine = bench_tuoyu_engine(scenario_file, settings)
         ciw_runs = [
             bench_ciw(c, lam, stay, span, days, settings.seed) for _ in range(settings.repeat)
@@ -734,7 +745,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"(CPU s: {walls[1][1]:.2f} and {walls[2][1]:.2f})"
         )
         print(
-            f"  command: {' '.join(settings.command)} simulate {yz.relative_to(ROOT)} "
+            f"  command: {shown(settings.command)} simulate {yz.relative_to(ROOT)} "
             f"--replications {yr} --days {yd} --workers W --out DIR --quiet --no-figures"
         )
     return 0

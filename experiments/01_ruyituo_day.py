@@ -19,7 +19,7 @@ from tuoyu_sim.metrics import summarize, tables
 from tuoyu_sim.plots.simulation import utilization_curve
 from tuoyu_sim.queueing import erlang_b, erlang_b_servers
 from tuoyu_sim.scenario import Scenario, format_clock, load_scenario
-from tuoyu_sim.simulate import SimulationResult, build_model, simulate
+from tuoyu_sim.simulation import SimulationResult, build_model, simulate
 
 QUESTION = (
     "How is the 儒易托 community station (白衣堂, 鼓楼 subdistrict) used through an ordinary "

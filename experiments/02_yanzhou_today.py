@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 from tuoyu_sim.geography import pairs_within
 from tuoyu_sim.metrics import Figures, summarize
 from tuoyu_sim.scenario import load_scenario
-from tuoyu_sim.simulate import simulate
+from tuoyu_sim.simulation import simulate
 
 QUESTION = (
     "In Yanzhou District today, how well are places used in each subdistrict and town; which "

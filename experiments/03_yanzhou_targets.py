@@ -20,7 +20,7 @@ from tuoyu_sim.geography import pairs_within
 from tuoyu_sim.metrics import summarize
 from tuoyu_sim.planning import run_plan, scenario_cost
 from tuoyu_sim.scenario import Scenario, load_scenario
-from tuoyu_sim.simulate import simulate
+from tuoyu_sim.simulation import simulate
 
 QUESTION = (
     "What is the least-cost plan to bring Yanzhou from 5.66 to 6.0 places per 1,000 residents, "

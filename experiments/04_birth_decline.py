@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 from tuoyu_sim.metrics import Figures, summarize
 from tuoyu_sim.queueing import erlang_b_servers
 from tuoyu_sim.scenario import Scenario, load_scenario
-from tuoyu_sim.simulate import build_model, simulate
+from tuoyu_sim.simulation import build_model, simulate
 
 QUESTION = (
     "If births in Yanzhou fall 10% a year for five years, which facilities empty first, and "

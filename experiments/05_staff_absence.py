@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 
 from tuoyu_sim.metrics import Figures
 from tuoyu_sim.scenario import Scenario, load_scenario, validate_data
-from tuoyu_sim.simulate import simulate
+from tuoyu_sim.simulation import simulate
 
 QUESTION = (
     "How many caregivers does a full-day childcare facility need so that ratio breaches "

@@ -1,6 +1,6 @@
 """Shared helpers of the experiments: arguments, output folder, tables, figures.
 
-Every experiment runs as ``python experiments/NN_name.py [--quick] [--out DIR]
+Every experiment runs as ``.venv/bin/python experiments/NN_name.py [--quick] [--out DIR]
 [--workers W]`` and writes PNG figures, CSV tables and ``summary.md`` into
 ``DIR`` (default ``results/experiments/NN_name/`` under the repository root).
 """
@@ -20,7 +20,7 @@ import numpy as np
 from tuoyu_sim.metrics import ci95
 from tuoyu_sim.output import atomic_write_text, save_figure, write_csv
 from tuoyu_sim.plots.fonts import use_cjk
-from tuoyu_sim.simulate import default_workers
+from tuoyu_sim.simulation import default_workers
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"

@@ -67,7 +67,7 @@ def test_optimize_writes_every_output(tmp_path: Path, capsys: pytest.CaptureFixt
 
 def test_planned_scenario_simulates(tmp_path: Path) -> None:
     """scenario.planned.toml is ready for simulate (tiny run)."""
-    from tuoyu_sim.simulate import simulate
+    from tuoyu_sim.simulation import simulate
 
     d = scenario_dict(
         3, n_comm=6, n_fac=1, n_cand=4, size_m=1200, walk_in=0.05, max_places=(20, 40)

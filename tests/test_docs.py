@@ -22,7 +22,13 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = sorted(
-    [ROOT / "README.md", ROOT / "scenarios" / "README.md", *(ROOT / "docs").rglob("*.md")]
+    [
+        ROOT / "README.md",
+        ROOT / "scenarios" / "README.md",
+        ROOT / "experiments" / "README.md",
+        ROOT / "benchmarks" / "README.md",
+        *(ROOT / "docs").rglob("*.md"),
+    ]
 )
 BLOCK = re.compile(r"^```(bash|python)\n(.*?)^```", re.MULTILINE | re.DOTALL)
 
@@ -94,6 +100,51 @@ def test_doc_examples_run(doc: Path, workdir: Path) -> None:
                 assert run.returncode == 0, (
                     f"{doc.name}: tuoyu-sim {shlex.join(args)}\n{run.stderr}"
                 )
+
+
+SHELL_BLOCK = re.compile(r"^```(?:bash|sh|shell|console)\n(.*?)^```", re.MULTILINE | re.DOTALL)
+SCRIPTS = sorted(
+    p for d in ("scripts", "benchmarks", "experiments") for p in (ROOT / d).glob("*.py")
+)
+# how a reader may start a command after the README's set-up: the project's own
+# environment, or (after `source .venv/bin/activate`, as the tutorial says) its tools
+ALLOWED = {".venv/bin/python", ".venv/bin/tuoyu-sim", ".venv/bin/pip", "tuoyu-sim", "bash"}
+STARTERS = re.compile(r"^(\S*python3?|\S*/tuoyu-sim|tuoyu-sim|\S*pip3?|bash)$")
+
+
+def _command_lines() -> list[tuple[str, str]]:
+    """(where, line) of every shell command in the docs and in the scripts' usage lines."""
+    found = []
+    for doc in DOCS:
+        text = doc.read_text(encoding="utf-8")
+        for block in SHELL_BLOCK.findall(text):
+            for line in block.replace("\\\n", " ").splitlines():
+                found.append((str(doc.relative_to(ROOT)), line.split(" #")[0].strip()))
+    for script in SCRIPTS:
+        head = (
+            script.read_text(encoding="utf-8").split('"""')[1]
+            if '"""' in script.read_text(encoding="utf-8")
+            else ""
+        )
+        for line in head.splitlines():
+            line = line.strip().removeprefix("Run:").strip().strip("`")
+            found.append((str(script.relative_to(ROOT)), line.split(" #")[0].strip()))
+    return [(w, ln) for w, ln in found if ln and STARTERS.match(ln.split()[0])]
+
+
+def test_every_command_uses_the_projects_environment() -> None:
+    """Commands in every README, doc page and script usage line run as written on a
+    fresh clone after the README's set-up: no machine's absolute interpreter path."""
+    lines = _command_lines()
+    assert len(lines) > 30
+    wrong = [f"{w}: {ln}" for w, ln in lines if ln.split()[0] not in ALLOWED]
+    assert not wrong, "\n".join(wrong)
+
+
+def test_no_doc_names_a_path_of_the_machine_it_was_written_on() -> None:
+    for doc in DOCS:
+        text = doc.read_text(encoding="utf-8")
+        assert "/work/" not in text and "/home/" not in text, doc
 
 
 def test_cli_reference_is_current() -> None:

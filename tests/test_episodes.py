@@ -17,7 +17,7 @@ import pytest
 from tuoyu_sim.cli import main
 from tuoyu_sim.metrics import episode_table
 from tuoyu_sim.scenario import load_scenario
-from tuoyu_sim.simulate import simulate
+from tuoyu_sim.simulation import simulate
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -21,7 +21,7 @@ from tuoyu_sim.planning import (
 )
 from tuoyu_sim.queueing import erlang_b_servers
 from tuoyu_sim.scenario import Scenario, load_scenario, validate_data
-from tuoyu_sim.simulate import simulate
+from tuoyu_sim.simulation import simulate
 from tuoyu_sim.stopping import StoppingRule, judge
 
 HERE = Path(__file__).resolve().parent

@@ -15,13 +15,13 @@ import numpy as np
 import pytest
 import simpy
 
-import tuoyu_sim.simulate as sim_mod
+import tuoyu_sim.simulation as sim_mod
 from conftest import MINIMAL, SCENARIOS
 from tuoyu_sim._simpy import queue_head
 from tuoyu_sim.centre import ArrivalChain, Centre, CentreSpec
 from tuoyu_sim.demand import ArrivalProfile
 from tuoyu_sim.scenario import load_scenario
-from tuoyu_sim.simulate import HIST_BINS, build_model, run_replication
+from tuoyu_sim.simulation import HIST_BINS, build_model, run_replication
 
 FIELDS = (
     "counts", "occupancy_min", "curve", "hist_facility", "hist_district", "breach_min",

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from conftest import build, walk_in_dict
 from tuoyu_sim import centre as centre_mod
-from tuoyu_sim.simulate import build_model, run_replication
+from tuoyu_sim.simulation import build_model, run_replication
 
 AGES = {
     "infant": {"months": [6, 12], "ratio": 3, "class_size": 10},

@@ -28,7 +28,7 @@ import pytest
 from conftest import assert_in_ci, build, ci, walk_in_dict
 from tuoyu_sim.metrics import Figures
 from tuoyu_sim.queueing import LossSystem, erlang_b, transient
-from tuoyu_sim.simulate import SimulationResult, simulate
+from tuoyu_sim.simulation import SimulationResult, simulate
 from tuoyu_sim.theory_cases import littles_law_data
 
 

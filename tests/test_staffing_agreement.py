@@ -23,7 +23,7 @@ from tuoyu_sim.allocate.solvers import SolverSpec
 from tuoyu_sim.demand import plan_demand
 from tuoyu_sim.metrics import Figures
 from tuoyu_sim.scenario import Scenario
-from tuoyu_sim.simulate import simulate
+from tuoyu_sim.simulation import simulate
 from tuoyu_sim.staffing import facility_enrolled, facility_places, staffing_rule
 
 BREACH_TARGET = 0.02

@@ -10,7 +10,7 @@ import pytest
 
 from conftest import MINIMAL, build
 from tuoyu_sim.errors import ScenarioError
-from tuoyu_sim.simulate import build_model
+from tuoyu_sim.simulation import build_model
 from tuoyu_sim.streams import STREAMS, check_distinct_keys, generator, stream_key
 
 COLLIDING = ("plumless", "buckeroo")

@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from tuoyu_sim.cli import main
 from tuoyu_sim.errors import UserError
 from tuoyu_sim.scenario import Scenario, load_scenario, validate_data
-from tuoyu_sim.simulate import simulate
+from tuoyu_sim.simulation import simulate
 from tuoyu_sim.sweeps import (
     Axis,
     SweepSolver,

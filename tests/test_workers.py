@@ -14,7 +14,7 @@ import pytest
 
 from conftest import MINIMAL, build, walk_in_dict
 from tuoyu_sim.cli import main
-from tuoyu_sim.simulate import simulate
+from tuoyu_sim.simulation import simulate
 
 
 def _summary(out: Path) -> dict[str, Any]:

@@ -21,6 +21,7 @@ or a callable ``(done, total)``.
 from __future__ import annotations
 
 import contextlib
+import json
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -91,7 +92,7 @@ def _progress(progress: Progress, label: str, total: int) -> Iterator[Callable[[
 
 
 def _workers(workers: int | None) -> int:
-    from tuoyu_sim.simulate import default_workers
+    from tuoyu_sim.simulation import default_workers
 
     if workers is not None and workers < 1:
         raise UserError(f"workers = {workers}: at least 1")
@@ -129,12 +130,12 @@ def simulate(
     Returns
     -------
     SimulationRun
-        Tables (``facilities``, ``care_types``, ``days``, ``curves``, …),
+        Tables (``facilities``, ``care_types``, ``daily``, ``curves``, …),
         ``summary``, figures and ``save(folder)``.
     """
     from tuoyu_sim.runs import SimulationRun
-    from tuoyu_sim.simulate import build_model
-    from tuoyu_sim.simulate import simulate as run_days
+    from tuoyu_sim.simulation import build_model
+    from tuoyu_sim.simulation import simulate as run_days
 
     sc = _with_simulation(_scenario(scenario), replications, days, seed)
     n_workers = _workers(workers)
@@ -330,21 +331,20 @@ def plan(
 
 
 def _axes(grid: Sequence[str] | Mapping[str, Sequence[Any]]) -> list[Any]:
-    from tuoyu_sim.sweeps import Axis, parse_grid, parse_set
+    from tuoyu_sim.sweeps import parse_grid
 
     if isinstance(grid, str):
         return parse_grid([grid])
     if isinstance(grid, Mapping):
-        axes: list[Axis] = []
+        texts = []
         for key, values in grid.items():
             if isinstance(values, str) or not isinstance(values, Sequence) or not values:
                 raise UserError(f"grid[{key!r}]: a non-empty list of values, not {values!r}")
-            parsed = parse_set(f"{key}={','.join('x' for _ in values)}")
-            axes.append(Axis(key=parsed.key, path=parsed.path, values=tuple(values),
-                             scale=parsed.scale))  # fmt: skip
-        if not axes:
+            # the same parsing and checks as the command line's --set KEY=V1,V2,...
+            texts.append(f"{key}={','.join(json.dumps(v, ensure_ascii=False) for v in values)}")
+        if not texts:
             raise UserError("grid: at least one axis, e.g. {'targets.max_turn_away': [0.05, 0.1]}")
-        return axes
+        return parse_grid(texts)
     return parse_grid(list(grid))
 
 

@@ -25,7 +25,7 @@ from scipy.special import stdtrit
 
 from tuoyu_sim import __version__
 from tuoyu_sim.scenario import CARE_TYPE_NAMES_ZH, format_clock
-from tuoyu_sim.simulate import COUNTS, HIST_BINS, SimulationResult
+from tuoyu_sim.simulation import COUNTS, HIST_BINS, SimulationResult
 
 SHARE = (0.0, 1.0)
 """Bounds of a share (utilization, turn-away rate, breach-day share)."""

@@ -36,7 +36,7 @@ import numpy as np
 
 from tuoyu_sim.metrics import Figures, summarize, tables
 from tuoyu_sim.scenario import DIRECT_ROLES, ROLES, WALK_IN_POOL, Scenario
-from tuoyu_sim.simulate import SimulationResult, build_model, simulate
+from tuoyu_sim.simulation import SimulationResult, build_model, simulate
 from tuoyu_sim.staffing import (
     facility_enrolled,
     facility_places,

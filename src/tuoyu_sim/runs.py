@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from tuoyu_sim.allocate.api import CrossCheck
     from tuoyu_sim.allocate.results import Plan
     from tuoyu_sim.planning import PlanOutcome
-    from tuoyu_sim.simulate import SimulationResult
+    from tuoyu_sim.simulation import SimulationResult
     from tuoyu_sim.stopping import StoppingRule
     from tuoyu_sim.sweeps import Axis, Point
     from tuoyu_sim.sweeps import SweepProgress as _SweepProgress
@@ -234,7 +234,7 @@ def simulation_figures(
 class SimulationRun(_Run):
     """Ordinary days at every facility: what :func:`tuoyu_sim.simulate` returns.
 
-    Tables: ``facilities``, ``care_types``, ``days``, ``curves`` (and more, see
+    Tables: ``facilities``, ``care_types``, ``daily``, ``curves`` (and more, see
     ``table_names``; ``episodes`` when asked for). Headline figures are in
     ``summary["district"]``.
     """
@@ -266,8 +266,8 @@ class SimulationRun(_Run):
         return self.table("curves")
 
     @property
-    def days(self) -> pd.DataFrame:
-        return self.table("days")
+    def daily(self) -> pd.DataFrame:
+        return self.table("daily")
 
     def figures(self) -> dict[str, Figure]:
         return simulation_figures(self.summary, {"curves": self.rows("curves")}, self.scenario)
@@ -597,7 +597,7 @@ class PlanRun(_Run):
     Tables: ``plan`` (every new or changed facility; also ``sites``),
     ``iterations`` (one row per pass), ``places_by_group``, ``needs`` (what each
     facility needed beyond the optimizer's plan, and why), and the final
-    simulation's tables (``facilities``, ``care_types``, ``days``, ``curves``, …).
+    simulation's tables (``facilities``, ``care_types``, ``daily``, ``curves``, …).
     ``final`` is the planned scenario; ``converged`` says whether it holds.
     """
 

@@ -43,7 +43,7 @@ import numpy as np
 from tuoyu_sim.metrics import mean_ci
 from tuoyu_sim.queueing import LossSystem, erlang_b, transient
 from tuoyu_sim.scenario import validate_data
-from tuoyu_sim.simulate import SimulationResult, simulate
+from tuoyu_sim.simulation import SimulationResult, simulate
 
 AGE_DEFAULTS: dict[str, dict[str, Any]] = {
     "infant": {"months": [6, 12], "ratio": 3, "class_size": 10},

@@ -66,7 +66,7 @@ def run_point(task: PointTask) -> dict[str, Any]:
     is recorded in the record's ``error``, so the rest of the sweep goes on.
     """
     from tuoyu_sim.metrics import summarize
-    from tuoyu_sim.simulate import simulate
+    from tuoyu_sim.simulation import simulate
 
     started = time.perf_counter()
     cpu_started = time.process_time()
