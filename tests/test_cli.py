@@ -229,3 +229,29 @@ def test_facility_table_shows_every_interval_whole_at_80_columns(
     assert max(cell_len(line) for line in out.splitlines() if "│" in line) <= 80
     for key in ("utilization", "turn_away_rate", "breach_day_share"):
         assert fmt_ci(f[key]).split(" ")[1] in out, key
+
+
+def test_help_lists_every_command_and_every_command_module_imports() -> None:
+    """The commands are an explicit table of modules (no import is skipped silently):
+    a module that fails to import fails ``import tuoyu_sim.cli`` itself."""
+    import importlib
+
+    from tuoyu_sim.cli import COMMANDS
+
+    run = subprocess.run(
+        [sys.executable, "-m", "tuoyu_sim", "--help"], capture_output=True, text=True, check=True
+    )
+    for name, module in COMMANDS.items():
+        assert f"    {name} " in run.stdout, name
+        assert importlib.import_module(module.__name__) is module
+        assert callable(module.run) and callable(module.add_arguments) and module.HELP
+    assert set(COMMANDS) == {"validate", "simulate", "optimize", "plan", "sweep", "report"}
+
+
+def test_the_cli_computes_nothing() -> None:
+    """The command modules parse and print: no records, no figures, no file writing."""
+    root = Path(__file__).resolve().parent.parent / "src" / "tuoyu_sim" / "cli"
+    for path in root.glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        for word in ("write_csv", "write_json", "save_figure", "summarize(", "prepare_out_dir"):
+            assert word not in text, f"{path.name}: {word}"

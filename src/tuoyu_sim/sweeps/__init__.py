@@ -4,16 +4,7 @@ A sweep is the cartesian product of ``--set KEY=V1,V2,...`` axes over a base
 scenario. Each *point* of the grid is the base scenario with one value of every
 axis applied (:meth:`Scenario.with_changes`), validated before anything runs.
 
-Keys
-    A dotted key path into the scenario (``care_types.drop_in.stay.mean_hours``);
-    ``*`` addresses every element of a list (or every entry of a table), so
-    ``communities.*.demand.drop_in`` sets the value in every community. A key
-    ending in ``*`` right after a name (``communities.*.demand.drop_in*``) is a
-    *scale*: each value multiplies the current value at every matched path
-    (a whole-number value stays a whole number, rounded half to even).
-Values
-    TOML scalars: numbers, ``true``/``false``, ``"quoted strings"``; a bare word
-    is read as a string. Commas inside quotes do not split values.
+Keys and values are read as :mod:`~tuoyu_sim.sweeps.grid` says.
 
 Common random numbers: every point runs with the same seed, and replication k
 of every point sees the same random streams for the same facility
