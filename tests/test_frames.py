@@ -166,6 +166,20 @@ CORPUS: dict[str, tuple[Any, tuple[str, ...]]] = {
         lambda: _with("facilities", lambda f: f.rename(columns={"places.older": "places.babies"})),
         ("facilities frame, row 0, column places.babies", "babies", "older"),
     ),
+    "misspelt_class_on_every_row": (
+        lambda: _with(
+            "facilities", lambda f: _bigger(f, 8).rename(columns={"places.older": "places.oldr"})
+        ),
+        (
+            "facilities frame, rows 0, 1, 2, 3, 4 and 3 more, column places.oldr",
+            "(facilities[*].places.oldr)",
+            "one of older",
+        ),
+    ),
+    "misspelt_staff_column": (
+        lambda: _with("facilities", lambda f: f.rename(columns={"staff.teacher": "staff.teachr"})),
+        ("facilities frame, columns, column staff.teachr: unknown key", "staff.teacher"),
+    ),
     "not_a_frame": (
         lambda: _with("communities", lambda f: "communities.csv"),
         ("communities frame = str", "DataFrame"),

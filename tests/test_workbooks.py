@@ -312,6 +312,19 @@ def test_malformed_workbook(name: str, tmp_path: Path, capsys: pytest.CaptureFix
         assert needle in line, f"{needle!r} missing from: {line}"
 
 
+def test_a_misspelt_column_is_one_line_for_all_its_rows(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scenario = load_scenario(SCENARIOS / "examples" / "workbook.toml")
+    toml = write_scenario_workbook(tmp_path / "district.toml", scenario)
+    _edit(
+        tmp_path / "district.xlsx", _rename_header("communities", "age_mix.older", "age_mix.oldr")
+    )
+    line = _one_line(toml, capsys)
+    assert "sheet communities, rows 2, 3, 4, 5, column age_mix.oldr" in line
+    assert '(communities[*].age_mix.oldr) = "oldr": an age class: one of older, toddler' in line
+
+
 @pytest.mark.parametrize(
     ("content", "needles"),
     [

@@ -975,20 +975,28 @@ def _describe(err: Mapping[str, Any]) -> str:
 class Origin(NamedTuple):
     """Where a table row came from, for messages.
 
-    ``where`` names the file (or frame) and row: ``"communities.csv row 3"``,
-    ``"district.xlsx, sheet facilities, row 5"``, ``"communities frame, row 3"``.
-    A workbook row also knows its Excel row number and its columns' letters, so
-    that a message can name the cell.
+    ``table`` names the file, sheet, layer or frame (``"communities.csv"``,
+    ``"district.xlsx, sheet facilities"``, ``"communities frame"``) and ``row``
+    the row in it (``"row 5"`` as a spreadsheet numbers it, ``"row 3"`` by a
+    frame's index label, ``"feature 7"``, ``"features[2]"``). A workbook row
+    also knows its Excel row number and its columns' letters, so that a message
+    can name the cell.
     """
 
-    where: str
-    row: int | None = None
+    table: str
+    row: str
+    excel_row: int | None = None
     letters: Mapping[str, str] | None = None
+
+    @property
+    def where(self) -> str:
+        """``"district.xlsx, sheet facilities, row 5"``."""
+        return f"{self.table}, {self.row}"
 
     def column(self, key: str) -> str:
         """How a message names the column of ``key`` (``places.older, cell F5``)."""
         letter = (self.letters or {}).get(key)
-        return f"{key}, cell {letter}{self.row}" if letter and self.row else key
+        return f"{key}, cell {letter}{self.excel_row}" if letter and self.excel_row else key
 
 
 def validate_data(
@@ -1013,7 +1021,7 @@ def validate_data(
     try:
         scenario = Scenario.model_validate(dict(data))
     except ValidationError as exc:
-        problems: list[str] = []
+        problems: list[_Problem] = []
         for err in exc.errors():
             ctx_err = (err.get("ctx") or {}).get("error")
             if isinstance(ctx_err, _CrossProblems):
@@ -1022,16 +1030,12 @@ def validate_data(
                     full = (
                         f"{prefix}.{path}" if prefix and not path.startswith("[") else prefix + path
                     )
-                    problems.append(_line(label, full, value, allowed, origins))
+                    problems.append(_Problem(full, value, allowed))
                 continue
-            loc = _clean_loc(err["loc"])
-            if err.get("type") == "missing":
-                problems.append(_missing_line(label, format_loc(loc), _describe(err), origins))
-            else:
-                problems.append(
-                    _line(label, format_loc(loc), err.get("input"), _describe(err), origins)
-                )
-        raise ScenarioError(_dedupe(problems)) from None
+            path = format_loc(_clean_loc(err["loc"]))
+            missing = err.get("type") == "missing"
+            problems.append(_Problem(path, err.get("input"), _describe(err), missing))
+        raise ScenarioError(_dedupe(_render(problems, label, origins))) from None
     if source is not None:
         scenario._source = Path(source)
     if matrix is not None:
@@ -1044,38 +1048,73 @@ def validate_data(
 
 _ROW_PATH = re.compile(r"^(communities|facilities|candidate_sites)\[(\d+)\]")
 
+_ROWS_SHOWN = 5
+"""Rows a message lists when one problem repeats on many rows of a table."""
 
-def _row_origin(path: str, origins: Mapping[tuple[str, int], Origin]) -> tuple[Origin, str] | None:
-    """The origin of the table row a key path lies in, and the path within the row."""
+
+class _Problem(NamedTuple):
+    path: str
+    value: Any
+    allowed: str
+    missing: bool = False
+
+
+def _row_origin(
+    path: str, origins: Mapping[tuple[str, int], Origin]
+) -> tuple[str, Origin, str] | None:
+    """The section and origin of the table row a key path lies in, and the path within it."""
     m = _ROW_PATH.match(path)
     if m and (m.group(1), int(m.group(2))) in origins:
-        return origins[(m.group(1), int(m.group(2)))], path[m.end() :].lstrip(".")
+        rest = path[m.end() :].lstrip(".")
+        return m.group(1), origins[(m.group(1), int(m.group(2)))], rest
     return None
 
 
-def _line(
-    label: str,
-    path: str,
-    value: Any,
-    allowed: str,
-    origins: Mapping[tuple[str, int], Origin],
-) -> str:
-    found = _row_origin(path, origins)
-    if found:
-        origin, rest = found
-        where = origin.where + (f", column {origin.column(rest)}" if rest else "")
-        return f"{where} ({path}) = {_show(value)}: {allowed}"
-    return f"{label}: {path} = {_show(value)}: {allowed}"
-
-
-def _missing_line(
-    label: str, path: str, allowed: str, origins: Mapping[tuple[str, int], Origin]
-) -> str:
-    found = _row_origin(path, origins)
-    if found:
-        origin, rest = found
-        return f"{origin.where}, column {origin.column(rest)} ({path}): {allowed} (an empty cell)"
-    return f"{label}: {path}: {allowed}"
+def _render(
+    problems: Sequence[_Problem], label: str, origins: Mapping[tuple[str, int], Origin]
+) -> list[str]:
+    """One line per problem; a problem repeated on many rows of one table (a
+    misspelt column such as ``places.oldr``) is one line listing the rows."""
+    order: list[str | tuple[Any, ...]] = []
+    groups: dict[tuple[Any, ...], list[tuple[Origin, _Problem]]] = {}
+    for prob in problems:
+        found = _row_origin(prob.path, origins)
+        if found is None:
+            shown = "" if prob.missing else f" = {_show(prob.value)}"
+            order.append(f"{label}: {prob.path}{shown}: {prob.allowed}")
+            continue
+        section, origin, rest = found
+        value = None if prob.missing else _show(prob.value)
+        key = (section, origin.table, rest, value, prob.allowed, prob.missing)
+        if key not in groups:
+            groups[key] = []
+            order.append(key)
+        groups[key].append((origin, prob))
+    lines = []
+    for item in order:
+        if isinstance(item, str):
+            lines.append(item)
+            continue
+        section, table, rest, value, allowed, missing = item
+        members = groups[item]
+        column = f", column {rest}" if rest else ""
+        if len(members) == 1:
+            origin, prob = members[0]
+            column = f", column {origin.column(rest)}" if rest else ""
+            where, path = origin.where, prob.path
+        else:
+            rows = [o.row for o, _ in members]
+            numbered = all(r.startswith("row ") for r in rows)
+            labels = [r.removeprefix("row ") for r in rows] if numbered else rows
+            more = len(labels) - _ROWS_SHOWN
+            listed = ", ".join(labels[:_ROWS_SHOWN]) + (f" and {more} more" if more > 0 else "")
+            where = f"{table}, {'rows ' if numbered else ''}{listed}"
+            path = f"{section}[*]" + (f".{rest}" if rest else "")
+        if missing:
+            lines.append(f"{where}{column} ({path}): {allowed} (an empty cell)")
+        else:
+            lines.append(f"{where}{column} ({path}) = {value}: {allowed}")
+    return lines
 
 
 def _dedupe(lines: list[str]) -> list[str]:
@@ -1204,7 +1243,7 @@ def _load_matrix(scenario: Scenario, folder: Path, label: str) -> dict[tuple[str
     path = _inside(folder, ref, label, "geography.matrix_csv")
     with path.open(encoding="utf-8-sig", newline="") as fh:
         reader = csv.DictReader(fh)
-        records = ((f"{path} row {n}", row) for n, row in enumerate(reader, start=2))
+        records = ((f"{path}, row {n}", row) for n, row in enumerate(reader, start=2))
         return matrix_from_rows(
             records, reader.fieldnames or [], str(path), scenario.geography.walk_speed_m_per_min
         )

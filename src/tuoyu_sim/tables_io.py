@@ -51,6 +51,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
+from pydantic import BaseModel
+
 from tuoyu_sim.errors import ScenarioError
 from tuoyu_sim.scenario import (
     CandidateSite,
@@ -193,6 +195,13 @@ def _has(columns: Sequence[str], key: str) -> bool:
     return any(c == key or c.startswith(key + ".") for c in columns)
 
 
+def _sub_keys(annotation: Any) -> list[str] | None:
+    """The keys of a section with fixed keys (``staff``), or None."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return list(annotation.model_fields)
+    return None
+
+
 def check_header(table: RawTable, section: str, distance: Any) -> None:
     """One message for a header that cannot work: a column missing or unknown.
 
@@ -211,6 +220,13 @@ def check_header(table: RawTable, section: str, distance: Any) -> None:
             raise ScenarioError(
                 f"{table.header}, column {col}: unknown key (a {section} column is one of "
                 f"{known}{hint})"
+            )
+        keys = _sub_keys(model.model_fields[top].annotation)  # staff.teacher, ...
+        parts = col.split(".")
+        if keys is not None and len(parts) > 1 and parts[1] not in keys:
+            raise ScenarioError(
+                f"{table.header}, column {col}: unknown key ({top}.* is one of "
+                f"{', '.join(f'{top}.{k}' for k in keys)})"
             )
     missing = [shown for key, shown in _required(section) if not _has(cols, key)]
     if section == "communities" and not (
@@ -306,13 +322,13 @@ def read_csv_table(path: Path) -> RawTable:
             if reader.fieldnames is None:
                 raise ScenarioError(f"{path}: an empty table; the first row names the columns")
             columns = [c.strip() for c in reader.fieldnames]
-            table = RawTable(f"{path} row 1 (header)", columns, text=True)
+            table = RawTable(f"{path}, row 1 (header)", columns, text=True)
             _check_names(table, [str(i + 1) for i in range(len(columns))])
             for line_no, raw in enumerate(reader, start=2):
                 if None in raw:
-                    raise ScenarioError(f"{path} row {line_no}: more cells than column names")
+                    raise ScenarioError(f"{path}, row {line_no}: more cells than column names")
                 cells = {c.strip(): v for c, v in raw.items() if c is not None}
-                table.records.append((Origin(f"{path} row {line_no}"), cells))
+                table.records.append((Origin(str(path), f"row {line_no}"), cells))
     except UnicodeDecodeError as exc:
         raise ScenarioError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     return table
@@ -350,7 +366,7 @@ def read_geojson_table(path: Path, distance: Any) -> RawTable:
             if key not in seen:
                 seen.add(key)
                 table.columns.append(key)
-        table.records.append((Origin(where), cells))
+        table.records.append((Origin(str(path), f"features[{i}]"), cells))
     return table
 
 
@@ -417,7 +433,7 @@ def read_workbook_table(path: Path, sheet: str) -> RawTable:
                         "the columns)"
                     )
             table.records.append(
-                (Origin(f"{where_sheet}, row {row_no}", row=row_no, letters=by_name), cells)
+                (Origin(where_sheet, f"row {row_no}", excel_row=row_no, letters=by_name), cells)
             )
         return table
     finally:
@@ -464,9 +480,7 @@ def read_gis_table(path: Path, section: str, distance: Any, layer: str | None) -
     except Exception as exc:
         raise ScenarioError(f"{path}, layer {layer}: cannot be read ({exc})") from None
     where = f"{path}, layer {layer}"
-    return frame_table(
-        gdf, section, distance, label=where, row_where=lambda fid: f"{where}, feature {fid}"
-    )
+    return frame_table(gdf, section, distance, label=where, row_name=lambda fid: f"feature {fid}")
 
 
 # -- frames ------------------------------------------------------------------------
@@ -483,18 +497,18 @@ def frame_table(
     distance: Any,
     *,
     label: str | None = None,
-    row_where: Callable[[Any], str] | None = None,
+    row_name: Callable[[Any], str] | None = None,
 ) -> RawTable:
     """A DataFrame or GeoDataFrame as a raw table (a GeoDataFrame's points placed).
 
     ``label`` names the frame in messages (default ``"communities frame"`` and so
-    on); ``row_where`` names a row from its index label (default ``"..., row 3"``).
+    on); ``row_name`` names a row from its index label (default ``"row 3"``).
     """
     import pandas as pd
 
     label = label or f"{section} frame"
     header = f"{label}, columns"
-    row_where = row_where or (lambda idx: f"{label}, row {idx}")
+    row_name = row_name or (lambda idx: f"row {idx}")
     if (
         isinstance(frame, Sequence)
         and not isinstance(frame, str)
@@ -523,7 +537,7 @@ def frame_table(
     _check_names(table, columns)
     points: list[dict[str, float]] | None = None
     if geo_col is not None:
-        points = _points(frame, distance, label, row_where)
+        points = _points(frame, distance, label, lambda idx: f"{label}, {row_name(idx)}")
         for key in points[0] if points else ():
             if key not in table.columns:
                 table.columns.append(key)
@@ -531,7 +545,7 @@ def frame_table(
         cells = dict(zip(columns, values, strict=True))
         if points is not None:
             cells.update(points[i])
-        table.records.append((Origin(row_where(idx)), cells))
+        table.records.append((Origin(label, row_name(idx)), cells))
     return table
 
 
