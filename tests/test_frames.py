@@ -319,3 +319,39 @@ def test_malformed_geoframe(name: str) -> None:
     assert len(problems) == 1, problems
     for needle in needles:
         assert needle in problems[0], f"{needle!r} missing from: {problems[0]}"
+
+
+# -- any table: a scenario or one clean message, never a traceback ------------------------
+
+hypothesis = pytest.importorskip("hypothesis")
+st = hypothesis.strategies
+
+_COLUMNS = [
+    "id", "name", "population", "places.older", "places.", "", ".x", "age_mix.older",
+    "staff.teacher", "staff", "x_m", "y_m", "a..b", "[0]", "places.0", "reserved.drop_in.older",
+    "reserved.drop_in", "shifts.day", "area_m2",
+]  # fmt: skip
+_CELLS = st.one_of(
+    st.none(),
+    st.text(max_size=5),
+    st.integers(-(2**70), 2**70),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.booleans(),
+    st.dictionaries(st.text(max_size=3), st.integers(-3, 3), max_size=2),
+)
+
+
+@hypothesis.settings(max_examples=150, deadline=None)
+@hypothesis.given(
+    columns=st.lists(st.sampled_from(_COLUMNS), min_size=1, max_size=6, unique=True),
+    cells=st.lists(st.lists(_CELLS, min_size=6, max_size=6), min_size=0, max_size=3),
+)
+def test_any_facilities_frame_gives_a_scenario_or_one_clean_error(
+    columns: list[str], cells: list[list[Any]]
+) -> None:
+    base = _base()
+    frame = pd.DataFrame([row[: len(columns)] for row in cells], columns=columns, dtype=object)
+    try:
+        Scenario.from_frames(**{**base, "facilities": frame})
+    except ScenarioError as exc:
+        assert exc.problems and all(p.strip() for p in exc.problems)

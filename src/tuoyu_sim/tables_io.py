@@ -118,7 +118,7 @@ class RawTable:
     """A table as read, before its header is checked and its rows nested."""
 
     header: str
-    """Where the column names are, for messages (``x.csv row 1 (header)``)."""
+    """Where the column names are, for messages (``x.csv, row 1 (header)``)."""
     columns: list[str]
     records: list[tuple[Origin, dict[str, Any]]] = field(default_factory=list)
     text: bool = False
@@ -212,6 +212,8 @@ def check_header(table: RawTable, section: str, distance: Any) -> None:
     cols = table.columns
     model = MODELS[section]
     for col in cols:
+        if not col:
+            continue  # a column without a name: its cells must be empty (nest_rows)
         top = col.split(".")[0]
         if top not in model.model_fields:
             known = ", ".join(k for k in model.model_fields)
@@ -259,6 +261,11 @@ def nest_rows(
             value = clean_cell(cells.get(col), col, text=table.text)
             if value is MISSING:
                 continue
+            if not col:
+                raise ScenarioError(
+                    f"{origin.where} = {_show(value)}: a value in a column without a name "
+                    "(the header row names the columns)"
+                )
             for other in filled:
                 if other.startswith(col + ".") or col.startswith(other + "."):
                     raise ScenarioError(
