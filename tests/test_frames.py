@@ -192,6 +192,10 @@ CORPUS: dict[str, tuple[Any, tuple[str, ...]]] = {
         lambda: {**_base(), "settings": 42},
         ("settings = int", "TOML"),
     ),
+    "settings_file_missing": (
+        lambda: {**_base(), "settings": "no_such_dir/district.toml"},
+        ("no_such_dir/district.toml: no such file",),
+    ),
     "settings_bad_value": (
         lambda: {**_base(), "settings": {**_base()["settings"], "name": ""}},
         ("settings: name", "at least 1 character"),
