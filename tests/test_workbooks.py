@@ -466,3 +466,11 @@ def test_the_example_workbook_holds_the_csv_example() -> None:
     from_csv = load_scenario(SCENARIOS / "examples" / "tables_csv.toml")
     for table in ("communities", "facilities", "candidate_sites"):
         assert getattr(from_workbook, table) == getattr(from_csv, table)
+
+
+def test_sheet_names_ignore_case_as_excel_does(tmp_path: Path) -> None:
+    toml, workbook = _template(tmp_path)
+    wb = openpyxl.load_workbook(workbook)
+    wb["facilities"].title = "Facilities"
+    wb.save(workbook)
+    assert load_scenario(toml).facilities == load_scenario(MINIMAL).facilities

@@ -401,6 +401,9 @@ def read_workbook_table(path: Path, sheet: str) -> RawTable:
             f"{path}: not an Excel workbook (.xlsx) that can be read ({exc})"
         ) from None
     try:
+        same = [n for n in wb.sheetnames if n.lower() == sheet.lower()]
+        if sheet not in wb.sheetnames and len(same) == 1:
+            sheet = same[0]  # Excel's sheet names ignore case
         if sheet not in wb.sheetnames:
             raise ScenarioError(
                 f"{path}: no sheet named {sheet!r} (the sheets are: {', '.join(wb.sheetnames)}); "
@@ -450,10 +453,11 @@ def read_workbook_table(path: Path, sheet: str) -> RawTable:
 def _geopandas(path: Path | str) -> Any:
     try:
         import geopandas
+        import pyogrio  # noqa: F401  (the engine read_file is given)
     except ImportError:
         raise ScenarioError(
-            f"{path}: GIS tables (.gpkg, .shp) and GeoDataFrames are read with GeoPandas, "
-            f"which is not installed: {GIS_EXTRA}"
+            f"{path}: GIS tables (.gpkg, .shp) are read with GeoPandas and pyogrio, "
+            f"which are not installed: {GIS_EXTRA}"
         ) from None
     return geopandas
 
