@@ -471,6 +471,8 @@ def test_the_example_workbook_holds_the_csv_example() -> None:
 def test_sheet_names_ignore_case_as_excel_does(tmp_path: Path) -> None:
     toml, workbook = _template(tmp_path)
     wb = openpyxl.load_workbook(workbook)
-    wb["facilities"].title = "Facilities"
+    ws = wb["facilities"]
+    ws.title = "renamed"  # openpyxl would call it Facilities1 straight away
+    ws.title = "Facilities"
     wb.save(workbook)
     assert load_scenario(toml).facilities == load_scenario(MINIMAL).facilities
