@@ -1,9 +1,8 @@
 """The private parts of SimPy the simulation relies on, in one place.
 
 The day model (:mod:`tuoyu_sim.centre`) otherwise uses SimPy's public API only:
-``Environment``, ``env.now``, ``env.timeout(delay)`` and callbacks appended to
-an event. One private part remains, for speed on the hot path (it runs once per
-walk-in, a few hundred thousand times a second):
+``Environment``, ``env.now``, ``env.timeout(delay, value)`` and callbacks
+appended to an event. Two private parts remain, for speed on the hot path:
 
 * **Scheduling a processed Timeout again** (:func:`event_heap`). A facility's
   walk-ins are one chain of timeouts: when one fires, the next is scheduled.
@@ -19,10 +18,18 @@ walk-in, a few hundred thousand times a second):
   ``tests/test_simulate_blocks.py::test_arrival_chain_schedules_as_new_timeouts``
   fails if the times or ids stop matching fresh timeouts.
 
-The clock is not read privately: a callback gets the time its event fires as
-an argument, computed when it was scheduled as ``now + (t - now)``, the same
-addition ``Environment.schedule`` makes (``env._now`` is set from that very
-heap entry when the event is processed).
+* **Reading an event's value** (:data:`event_value`, ``event._value``). Each
+  shift change and enrolled arrival reads the value it was scheduled with. The
+  public ``event.value`` is a Python property (a check that the event has
+  triggered, which a processed event always has): a Python call per event, and
+  measurably slower on scenarios with many enrolled children. ``event_value``
+  is ``operator.attrgetter("_value")``, a C-level read, used as a module-level
+  alias so it costs no Python frame.
+
+The clock is not read privately: an event carries the time it fires in its
+value (the walk-in chain keeps it itself), computed when it was scheduled as
+``now + (t - now)``, the same addition ``Environment.schedule`` makes
+(``env._now`` is set from that very heap entry when the event is processed).
 
 Because these are private, ``simpy`` is pinned below its next major version
 (``simpy>=4.1,<5`` in ``pyproject.toml``); a new major version is to be checked
@@ -35,16 +42,29 @@ SimPy themselves.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from operator import attrgetter
 from typing import Any
 
 from simpy import Environment, Event
 from simpy.events import NORMAL
 
-__all__ = ["NORMAL", "Environment", "Event", "event_heap", "events_scheduled", "queue_head"]
+__all__ = [
+    "NORMAL",
+    "Environment",
+    "Event",
+    "event_heap",
+    "event_value",
+    "events_scheduled",
+    "queue_head",
+]
 
 EventHeap = list[tuple[float, Any, int, Event]]
 """The environment's heap of ``(time, priority, event id, event)``."""
+
+
+event_value: Callable[[Event], Any] = attrgetter("_value")
+"""The value a processed event was triggered with (``event._value``), read in C."""
 
 
 def event_heap(env: Environment) -> tuple[EventHeap, Iterator[int]]:

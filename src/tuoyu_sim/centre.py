@@ -31,9 +31,10 @@ known when it is admitted, so departures wait in the facility's own heap
 (``due``) and are applied, in time order and at their own times, before the
 facility handles its next event. That is exact — no decision at time t depends
 on a departure after t — and it spares the event queue one timeout per child.
-Each callback is handed the time its event fires, computed when it was
-scheduled, so nothing here reads SimPy's private clock; the one private part
-used (re-scheduling a processed timeout) is behind :mod:`tuoyu_sim._simpy`.
+Each event carries the time it fires, computed when it was scheduled, so
+nothing here reads SimPy's private clock; the private parts used (re-scheduling
+a processed timeout, reading an event's value) are behind
+:mod:`tuoyu_sim._simpy`.
 Clock: minutes after midnight.
 """
 
@@ -41,10 +42,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import partial
 from heapq import heappop, heappush
 
-from tuoyu_sim._simpy import NORMAL, Environment, Event, event_heap
+from tuoyu_sim._simpy import NORMAL, Environment, Event, event_heap, event_value
 
 
 @dataclass(frozen=True)
@@ -189,11 +189,11 @@ class Centre:
                 self.on_shift += n
             else:
                 delay = start - now
-                env.timeout(delay).callbacks.append(partial(self._shift_change, now + delay, n))
+                env.timeout(delay, (now + delay, n)).callbacks.append(self._shift_change)
                 changes.append((start, n))
             if end < self.close:
                 delay = end - now
-                env.timeout(delay).callbacks.append(partial(self._shift_change, now + delay, -n))
+                env.timeout(delay, (now + delay, -n)).callbacks.append(self._shift_change)
                 changes.append((end, -n))
         # caregivers on shift after each change today, to look ahead at admission
         level = self.on_shift
@@ -203,8 +203,9 @@ class Centre:
             if delta < 0:
                 self.last_drop = t
 
-    def _shift_change(self, now: float, change: int, event: Event) -> None:
-        """``change`` caregivers come on shift (> 0) or go off it (< 0) at ``now``."""
+    def _shift_change(self, event: Event) -> None:
+        """Caregivers come on shift (``change`` > 0) or go off it (< 0) at ``now``."""
+        now, change = event_value(event)  # set in start_shifts
         if self.due and self.due[0][0] <= now:
             self._drain(now)
         self.on_shift += change
@@ -242,13 +243,11 @@ class Centre:
         env = self.env
         now = env.now
         delay = arrive - now
-        env.timeout(delay).callbacks.append(
-            partial(self._enrolled_arrives, now + delay, depart, k, age, releases)
-        )
+        ev = env.timeout(delay, (now + delay, depart, k, age, releases))
+        ev.callbacks.append(self._enrolled_arrives)
 
-    def _enrolled_arrives(
-        self, now: float, depart: float, k: int, age: int, releases: bool, event: Event
-    ) -> None:
+    def _enrolled_arrives(self, event: Event) -> None:
+        now, depart, k, age, releases = event_value(event)  # set in enrol_arrival
         if self.due and self.due[0][0] <= now:
             self._drain(now)
         self.arrivals[k] += 1

@@ -515,8 +515,9 @@ def _set_up_day(model: Model, fixed: _Fixed, env: Environment, episodes: bool) -
     fixed.redirector.centres = centres
     absence = model.scenario.staff.absence_probability
     streams = fixed.streams
+    n_types, close = model.n_types, model.close
     for j, spec in enumerate(model.specs):
-        c = Centre(env, spec, model.n_types, model.close, fixed.redirector)
+        c = Centre(env, spec, n_types, close, fixed.redirector)
         if episodes:
             c.episodes = []
         centres.append(c)
@@ -543,6 +544,7 @@ class _Totals:
         H = model.hour_edges.size - 1
         self.model = model
         self.days = days
+        self.open = model.open
         self.counts = np.zeros((F, K, len(COUNTS)), dtype=np.int64)
         self.occupancy = np.zeros((F, K))
         self.curve = np.zeros((F, K, B))
@@ -608,7 +610,7 @@ class _Totals:
         H = self.range_h.size
         if c.refused_staff_at:
             hours = np.minimum(
-                ((np.asarray(c.refused_staff_at) - self.model.open) // 60.0).astype(np.int64),
+                ((np.asarray(c.refused_staff_at) - self.open) // 60.0).astype(np.int64),
                 H - 1,
             )
             np.add.at(self.refused_hour[j], hours, 1)
