@@ -403,6 +403,73 @@ class Costs(Strict):
     years: float = Field(1.0, gt=0, le=100)
 
 
+AccessStep = tuple[Annotated[float, Field(gt=0, le=1_000_000)], Annotated[float, Field(gt=0, le=1)]]
+"""One step of an E2SFCA weight: ``[upper_m, weight]``."""
+
+
+def _parse_steps(value: Any) -> Any:
+    """A list of ``[upper_m, weight]`` pairs; one clear message for a malformed step."""
+    if isinstance(value, list | tuple):
+        for i, step in enumerate(value):
+            if not (isinstance(step, list | tuple) and len(step) == 2):
+                raise _bad(f"[{i}]", step, "a step is [upper_m, weight], e.g. [500, 0.68]")
+    return value
+
+
+class Accessibility(Strict):
+    """``[access]``: catchment, distance weights and desert thresholds of ``tuoyu-sim access``.
+
+    ``catchment_m`` defaults to ``geography.service_radius_m``, ``weight`` to
+    ``"gaussian"`` and ``steps`` to thirds of the catchment weighted 1, 0.68,
+    0.22 (:mod:`tuoyu_sim.access` resolves the defaults; ``None`` here means
+    "not written", so that a saved scenario stays as it was written). A weight
+    written out (``weight`` or ``steps``) must come with its ``catchment_m``:
+    the weights are a shape over the catchment.
+    """
+
+    catchment_m: float | None = Field(None, gt=0, le=1_000_000)
+    weight: Literal["gaussian", "steps"] | None = None
+    steps: Annotated[tuple[AccessStep, ...] | None, BeforeValidator(_parse_steps)] = None
+    desert_min_children: float = Field(50.0, ge=0)
+    desert_children_per_place: float = Field(3.0, gt=0)
+
+    @model_validator(mode="after")
+    def _weights_over_a_catchment(self) -> Accessibility:
+        if self.catchment_m is None:
+            for key in ("weight", "steps"):
+                if getattr(self, key) is not None:
+                    raise _bad(
+                        key,
+                        getattr(self, key),
+                        "a weight function needs its catchment: give catchment_m "
+                        "(metres; the weight is 0 beyond it), e.g. catchment_m = 1000",
+                    )
+        if self.steps is not None:
+            if not self.steps:
+                raise _bad("steps", [], "at least one [upper_m, weight] step")
+            for n, (a, b) in enumerate(zip(self.steps, self.steps[1:], strict=False)):
+                if b[0] <= a[0]:
+                    raise _bad(
+                        f"steps[{n + 1}]", list(b), f"upper_m above the step before ({a[0]:g})"
+                    )
+                if b[1] > a[1]:
+                    raise _bad(
+                        f"steps[{n + 1}]",
+                        list(b),
+                        f"a weight at most the step before's ({a[1]:g}): "
+                        "weights fall with distance",
+                    )
+            last = self.steps[-1][0]
+            if self.catchment_m is not None and abs(last - self.catchment_m) > 1e-9:
+                raise _bad(
+                    "steps",
+                    [list(s) for s in self.steps],
+                    f"the last step ends at the catchment (catchment_m = {self.catchment_m:g}), "
+                    f"not at {last:g}",
+                )
+        return self
+
+
 class StaffCount(Strict):
     teacher: int = Field(0, ge=0, le=10_000)
     nursery: int = Field(0, ge=0, le=10_000)
@@ -524,6 +591,7 @@ class Scenario(Strict):
     staff: StaffPolicy = StaffPolicy()
     targets: Targets = Targets()
     costs: Costs = Costs()
+    access: Accessibility | None = None
     tables: Tables = Tables()
     communities: tuple[Community, ...]
     facilities: tuple[Facility, ...]
