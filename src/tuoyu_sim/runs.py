@@ -1,7 +1,7 @@
 """What a run returns: its records, its tables, its figures, and how it is saved.
 
 One class per command — :class:`SimulationRun`, :class:`OptimizationRun`,
-:class:`PlanRun`, :class:`SweepRun` — built by the functions of
+:class:`PlanRun`, :class:`SweepRun`, :class:`AccessRun` — built by the functions of
 :mod:`tuoyu_sim.api` and by nothing else. Each holds
 
 * ``summary``: the ``summary.json`` record (plain JSON values);
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
 
+    from tuoyu_sim.access import AccessResult
     from tuoyu_sim.allocate.api import CrossCheck
     from tuoyu_sim.allocate.results import Plan
     from tuoyu_sim.planning import PlanOutcome
@@ -44,6 +45,10 @@ if TYPE_CHECKING:
 
 WORKBOOK = "results.xlsx"
 """The workbook every results folder holds: one sheet per CSV table."""
+
+NOT_IN_WORKBOOK = frozenset({"episodes"})
+"""Tables kept out of the workbook: one row per child can pass Excel's rows many
+times over and take minutes to write; it stays in its CSV."""
 
 Rows = list[dict[str, Any]]
 
@@ -139,11 +144,12 @@ class _Run:
         out = prepare_out_dir(folder)
         for name, t in self._tables.items():
             write_csv(out / f"{name}.csv", t.rows, t.header)
+        book = {n: t for n, t in self._tables.items() if n not in NOT_IN_WORKBOOK}
         write_workbook(
             out / WORKBOOK,
-            {n: t.rows for n, t in self._tables.items()},
+            {n: t.rows for n, t in book.items()},
             lang,
-            columns={n: t.header for n, t in self._tables.items()},
+            columns={n: t.header for n, t in book.items()},
         )
         for name, fig in figs.items():
             save_figure(fig, out / f"{name}.png")
@@ -772,3 +778,168 @@ class SweepRun(_Run):
             ("axes", ", ".join(a.key for a in self.axes)),
             ("runs", f"{s['replications']} replications × {s['days']} days, seed {s['seed']}"),
         ]
+
+
+# -- access -----------------------------------------------------------------------
+
+
+def _access_versions() -> dict[str, str]:
+    import platform
+
+    import numpy
+    import scipy
+
+    from tuoyu_sim import __version__
+
+    return {
+        "tuoyu_sim": __version__,
+        "python": platform.python_version(),
+        "numpy": numpy.__version__,
+        "scipy": scipy.__version__,
+    }
+
+
+class AccessRun(_Run):
+    """Accessibility and care deserts by age class: what :func:`tuoyu_sim.access` returns.
+
+    Tables: ``access`` (one row per community: per class the children, places
+    within the catchment, the Gaussian 2SFCA and E2SFCA scores, children per
+    place and the CAP desert flag), ``by_class`` (per class, deserts and the
+    children in them), and with a plan ``access_planned``. ``result`` (and
+    ``planned_result``) hold the arrays (:class:`~tuoyu_sim.access.AccessResult`).
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        result: AccessResult,
+        planned: Scenario | None = None,
+        planned_result: AccessResult | None = None,
+    ) -> None:
+        self.scenario = scenario
+        self.result = result
+        self.planned = planned
+        self.planned_result = planned_result
+        self.summary = {
+            "command": "access",
+            "scenario": scenario.name,
+            "scenario_file": str(scenario.source) if scenario.source else None,
+            "versions": _access_versions(),
+            "settings": result.settings.record(),
+            "classes": list(result.classes),
+            "current": result.record(),
+        }
+        by_class = result.class_rows("current")
+        self._tables = {"access": _Table(result.rows(), result.columns())}
+        if planned_result is not None:
+            self.summary["planned"] = planned_result.record()
+            by_class += planned_result.class_rows("planned")
+            self._tables["access_planned"] = _Table(planned_result.rows(), planned_result.columns())
+        self._tables["by_class"] = _Table(by_class)
+
+    @property
+    def access(self) -> pd.DataFrame:
+        """``access.csv``: one row per community, a column per measure and class."""
+        return self.table("access")
+
+    @property
+    def by_class(self) -> pd.DataFrame:
+        """``by_class.csv``: deserts and the children in them, per class (and plan)."""
+        return self.table("by_class")
+
+    @property
+    def deserts(self) -> dict[str, int]:
+        """Communities that are deserts, by class (``any``: in at least one age class)."""
+        by = self.summary["current"]["by_class"]
+        return {a: int(v["deserts"]) for a, v in by.items()}
+
+    def figures(self) -> dict[str, Figure]:
+        from tuoyu_sim.plots.access import core_window, has_coordinates
+
+        figs: dict[str, Figure] = {}
+        if has_coordinates(self.result):
+            zoom = core_window(self.result) is not None
+            figs["access_map"] = self.plot_map()
+            if zoom:
+                figs["access_map_core"] = self.plot_map(core=True)
+            if self.planned_result is not None:
+                figs["access_map_planned"] = self.plot_map(planned=True)
+                if zoom:
+                    figs["access_map_planned_core"] = self.plot_map(planned=True, core=True)
+        if self.planned_result is not None:
+            figs["deserts_before_after"] = self.plot_before_after()
+        return figs
+
+    def plot_map(self, planned: bool = False, core: bool = False) -> Figure:
+        """Communities coloured by the headline score, one panel per class, deserts
+        outlined (``planned=True``: after the plan, new sites as stars, on the same
+        colour scale; ``core=True``: zoomed on the densest part, deserts labelled)."""
+        from tuoyu_sim.plots.access import access_map, core_window, score_limit
+        from tuoyu_sim.report.labels import _age_name
+
+        results = [self.result]
+        if self.planned_result is not None:
+            results.append(self.planned_result)
+        window = core_window(self.result)
+        options: dict[str, Any] = {
+            "vmax": score_limit(*results),
+            "class_names": {a: _age_name(a, "en") for a in self.scenario.age_groups},
+            "window": window if core else None,
+            "mark": None if core else window,
+        }
+        if not planned:
+            return access_map(
+                self.result,
+                title=self.scenario.name,
+                detour_factor=self.scenario.geography.detour_factor,
+                **options,
+            )
+        if self.planned_result is None or self.planned is None:
+            raise UserError("plot_map(planned=True): this run has no planned scenario")
+        old = {f.id for f in self.scenario.facilities}
+        return access_map(
+            self.planned_result,
+            title=f"After the plan: {self.planned.name}",
+            new_facilities={f.id for f in self.planned.facilities if f.id not in old},
+            detour_factor=self.planned.geography.detour_factor,
+            **options,
+        )
+
+    def plot_before_after(self) -> Figure:
+        """Deserts and children in deserts by class, current against planned."""
+        from tuoyu_sim.plots.access import deserts_before_after
+
+        if self.planned_result is None:
+            raise UserError("plot_before_after(): this run has no planned scenario")
+        return deserts_before_after(self.rows("by_class"))
+
+    def _extra_files(self, out: Path) -> None:
+        from tuoyu_sim.output import write_scenario
+
+        write_scenario(out / "scenario.toml", self.scenario)
+        if self.planned is not None:
+            write_scenario(out / "scenario.planned.toml", self.planned)
+
+    def headline(self) -> list[tuple[str, str]]:
+        s = self.summary["settings"]
+        method = "Gaussian 2SFCA" if s["weight"] == "gaussian" else "enhanced 2SFCA (steps)"
+
+        def deserts(record: Mapping[str, Any]) -> str:
+            return ", ".join(f"{a} {v['deserts']}" for a, v in record["by_class"].items())
+
+        lines = [
+            ("catchment", f"{s['catchment_m']:,.0f} m walking; headline score {method}"),
+            (
+                "desert rule",
+                f"more than {s['desert_min_children']:g} children under 3 and no place or "
+                f"more than {s['desert_children_per_place']:g} children per place",
+            ),
+            (
+                "deserts",
+                f"{deserts(self.summary['current'])} of "
+                f"{self.summary['current']['communities']} communities",
+            ),
+        ]
+        if "planned" in self.summary:
+            lines.append(("deserts after the plan", deserts(self.summary["planned"])))
+        return lines
