@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
 
-    from tuoyu_sim.access import AccessResult
+    from tuoyu_sim.accessibility import AccessResult
     from tuoyu_sim.allocate.api import CrossCheck
     from tuoyu_sim.allocate.results import Plan
     from tuoyu_sim.planning import PlanOutcome
@@ -237,6 +237,16 @@ def simulation_figures(
     return figs
 
 
+SIMULATION_TABLES = ("facilities", "care_types", "daily", "curves", "breach_by_hour", "episodes")
+"""The simulation's tables in the order a planner reads them (the workbook's sheets)."""
+
+
+def _ordered(tabs: Mapping[str, Any]) -> list[str]:
+    return [n for n in SIMULATION_TABLES if n in tabs] + [
+        n for n in tabs if n not in SIMULATION_TABLES
+    ]
+
+
 class SimulationRun(_Run):
     """Ordinary days at every facility: what :func:`tuoyu_sim.simulate` returns.
 
@@ -252,7 +262,8 @@ class SimulationRun(_Run):
         self.result = result
         self.summary = summarize(result)
         self.summary["run_seconds"] = round(seconds, 3)
-        self._tables = {n: _Table(rows) for n, rows in tables(result, self.summary).items()}
+        tabs = tables(result, self.summary)
+        self._tables = {n: _Table(tabs[n]) for n in _ordered(tabs)}
 
     @property
     def district(self) -> dict[str, Any]:
@@ -627,7 +638,7 @@ class PlanRun(_Run):
             "iterations": _Table(_iteration_rows(self.summary["iterations"])),
             "places_by_group": _Table(places_by_group(scenario, outcome.final)),
             "needs": _Table(outcome.needs, NEEDS_COLUMNS),
-            **{n: _Table(r) for n, r in outcome.final_tables.items()},
+            **{n: _Table(outcome.final_tables[n]) for n in _ordered(outcome.final_tables)},
         }
 
     @property
@@ -806,7 +817,7 @@ class AccessRun(_Run):
     within the catchment, the Gaussian 2SFCA and E2SFCA scores, children per
     place and the CAP desert flag), ``by_class`` (per class, deserts and the
     children in them), and with a plan ``access_planned``. ``result`` (and
-    ``planned_result``) hold the arrays (:class:`~tuoyu_sim.access.AccessResult`).
+    ``planned_result``) hold the arrays (:class:`~tuoyu_sim.accessibility.AccessResult`).
     """
 
     def __init__(
@@ -854,7 +865,7 @@ class AccessRun(_Run):
         return {a: int(v["deserts"]) for a, v in by.items()}
 
     def figures(self) -> dict[str, Figure]:
-        from tuoyu_sim.plots.access import core_window, has_coordinates
+        from tuoyu_sim.plots.accessibility import core_window, has_coordinates
 
         figs: dict[str, Figure] = {}
         if has_coordinates(self.result):
@@ -874,7 +885,7 @@ class AccessRun(_Run):
         """Communities coloured by the headline score, one panel per class, deserts
         outlined (``planned=True``: after the plan, new sites as stars, on the same
         colour scale; ``core=True``: zoomed on the densest part, deserts labelled)."""
-        from tuoyu_sim.plots.access import access_map, core_window, score_limit
+        from tuoyu_sim.plots.accessibility import access_map, core_window, score_limit
         from tuoyu_sim.report.labels import _age_name
 
         results = [self.result]
@@ -907,7 +918,7 @@ class AccessRun(_Run):
 
     def plot_before_after(self) -> Figure:
         """Deserts and children in deserts by class, current against planned."""
-        from tuoyu_sim.plots.access import deserts_before_after
+        from tuoyu_sim.plots.accessibility import deserts_before_after
 
         if self.planned_result is None:
             raise UserError("plot_before_after(): this run has no planned scenario")
