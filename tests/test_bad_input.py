@@ -49,6 +49,15 @@ EXPECTED: dict[str, tuple[tuple[str, ...], int]] = {
     "broken_toml.toml": (("not valid TOML", "line"), 1),
     "empty.toml": (("empty",), 1),
     "not_utf8.toml": (("UTF-8",), 1),
+    "projection_horizon_outside_births.toml": (
+        ("projection.horizon", "[2026, 2031]", "no births for 2031 (variant central)"),
+        1,
+    ),
+    "projection_negative_births.toml": (("projection.births.observed.2024", "-3400", "≥ 0"), 1),
+    "projection_before_base_year.toml": (
+        ("projection.horizon", "[2024, 2030]", "from the base year (2025)"),
+        1,
+    ),
 }
 
 CORPUS = sorted(p.name for p in BAD_SCENARIOS.glob("*.toml"))

@@ -19,6 +19,7 @@ All durations inside the engine are minutes; scenario keys say their unit
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import math
 import re
@@ -578,6 +579,214 @@ class Tables(Strict):
     candidate_sites: str | None = None
 
 
+# -- projection: under-threes year by year (read only by tuoyu_sim.projection) ------
+
+YEAR_RANGE: tuple[int, int] = (1900, 2200)
+"""Years a projection may name."""
+
+UNDER3_MONTHS: tuple[int, int] = (0, 36)
+"""The age band of "children under three", in months."""
+
+
+def _year_table(value: Any, what: str, allowed: str, lo: float, hi: float | None) -> Any:
+    """``{year = number}`` with years as TOML keys (``2026 = 3100``); one message per bad entry."""
+    if not isinstance(value, Mapping):
+        raise ValueError(f"a table {{ year = {what} }}, e.g. {{ 2026 = 3100 }}")
+    out: dict[int, float] = {}
+    problems: list[tuple[str, Any, str]] = []
+    for key, v in value.items():
+        text = str(key).strip()
+        year = int(text) if text.isdigit() and not isinstance(key, bool) else None
+        if year is None or not YEAR_RANGE[0] <= year <= YEAR_RANGE[1]:
+            problems.append((text, key, f"a year from {YEAR_RANGE[0]} to {YEAR_RANGE[1]}"))
+            continue
+        ok = isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+        if not ok or v < lo or (hi is not None and v > hi):
+            problems.append((text, v, allowed))
+            continue
+        out[year] = float(v)
+    if problems:
+        raise _CrossProblems(problems)
+    return out
+
+
+def _births_table(value: Any) -> Any:
+    return _year_table(value, "births", "a number of births: finite and ≥ 0", 0.0, None)
+
+
+BirthTable = Annotated[dict[int, float], BeforeValidator(_births_table)]
+"""Births in the district by calendar year: ``{ 2024 = 3449, 2025 = 2863 }``."""
+
+
+def _survival_table(value: Any) -> Any:
+    if not isinstance(value, Mapping):
+        raise ValueError("a table { age in months = share alive }, e.g. { 12 = 0.995 }")
+    out: dict[int, float] = {}
+    problems: list[tuple[str, Any, str]] = []
+    for key, v in value.items():
+        text = str(key).strip()
+        age = int(text) if text.isdigit() and not isinstance(key, bool) else None
+        if age is None or age > 72:
+            problems.append((text, key, "an age in whole months from 0 to 72"))
+            continue
+        ok = isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+        if not ok or not 0 < v <= 1:
+            problems.append((text, v, "the share of live births alive at that age: > 0 and ≤ 1"))
+            continue
+        out[age] = float(v)
+    if not problems:
+        ages = sorted(out)
+        for a, b in itertools.pairwise(ages):
+            if out[b] > out[a]:
+                problems.append(
+                    (
+                        str(b),
+                        out[b],
+                        f"at most the share at {a} months ({out[a]:g}): survival "
+                        "never rises with age",
+                    )
+                )
+    if problems:
+        raise _CrossProblems(problems)
+    return out
+
+
+def _month_weights(value: Any) -> Any:
+    if value == "uniform":
+        return value
+    if isinstance(value, list | tuple):
+        if len(value) != 12:
+            raise ValueError(f'"uniform", or 12 weights, January to December (found {len(value)})')
+        for i, w in enumerate(value):
+            ok = isinstance(w, int | float) and not isinstance(w, bool) and math.isfinite(w)
+            if not ok or w <= 0:
+                raise _bad(f"[{i}]", w, "a month's relative weight: a finite number > 0")
+        return tuple(float(w) for w in value)
+    raise ValueError('"uniform", or 12 relative weights, January to December')
+
+
+class Births(Strict):
+    """``[projection.births]``: the district's births by calendar year.
+
+    ``observed`` years (counted or estimated from published figures), then each
+    named variant's assumed years after them. A variant's series is the observed
+    years followed by its own.
+    """
+
+    observed: BirthTable = Field(default_factory=dict)
+    variants: dict[Ident, BirthTable] = Field(min_length=1)
+    month_weights: Annotated[
+        Literal["uniform"] | tuple[float, ...], BeforeValidator(_month_weights)
+    ] = "uniform"
+
+    @model_validator(mode="after")
+    def _assumed_after_observed(self) -> Births:
+        if not self.observed:
+            return self
+        last = max(self.observed)
+        problems = [
+            (
+                f"variants.{name}.{year}",
+                table[year],
+                f"an assumed year comes after the observed ones (the last is {last})",
+            )
+            for name, table in self.variants.items()
+            for year in sorted(table)
+            if year <= last
+        ]
+        if problems:
+            raise _CrossProblems(problems)
+        return self
+
+    def series(self, variant: str) -> dict[int, float]:
+        """Births by year: the observed years, then the variant's assumed ones."""
+        return {**self.observed, **self.variants[variant]}
+
+
+class PropensityChange(Strict):
+    """``[projection.propensity]``: how enrolled demand per child changes by year.
+
+    Counted from the base year; applies to the enrolled care types (walk-in
+    demand follows the children only).
+    """
+
+    multiplier_per_year: float = Field(1.0, ge=0, le=10)
+    points_per_year: float = Field(0.0, ge=-1, le=1)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> PropensityChange:
+        if self.multiplier_per_year != 1.0 and self.points_per_year != 0.0:
+            raise _bad(
+                "points_per_year",
+                self.points_per_year,
+                "give multiplier_per_year or points_per_year, not both",
+            )
+        return self
+
+
+class Projection(Strict):
+    """``[projection]``: under-threes year by year, from births (optional section).
+
+    The scenario's communities describe ``base_year``; the projection carries
+    them forward to the end of ``horizon``. Only :mod:`tuoyu_sim.projection`
+    reads this section: ``simulate`` and ``optimize`` on the scenario itself are
+    unchanged by it.
+    """
+
+    base_year: int = Field(ge=YEAR_RANGE[0], le=YEAR_RANGE[1])
+    horizon: tuple[int, int]
+    reference_month: int = Field(7, ge=1, le=12)
+    births: Births
+    survival: Annotated[dict[int, float], BeforeValidator(_survival_table)] = Field(
+        default_factory=dict
+    )
+    net_migration_per_1000: float = Field(0.0, ge=-500, le=500)
+    share: Literal["current", "trend"] = "current"
+    trend: dict[Ident, Annotated[float, Field(gt=0, le=10)]] = Field(default_factory=dict)
+    propensity: PropensityChange = PropensityChange()
+
+    @model_validator(mode="after")
+    def _years_and_share(self) -> Projection:
+        first, last = self.horizon
+        problems: list[tuple[str, Any, str]] = []
+        if not (YEAR_RANGE[0] <= first <= last <= YEAR_RANGE[1]):
+            problems.append(("horizon", [first, last], "[first year, last year] with first ≤ last"))
+        elif first < self.base_year:
+            problems.append(
+                (
+                    "horizon",
+                    [first, last],
+                    f"years from the base year ({self.base_year}) on: the scenario describes "
+                    "the base year and the projection runs forward only",
+                )
+            )
+        elif last - self.base_year > 100:
+            problems.append(("horizon", [first, last], "at most 100 years after the base year"))
+        if self.share == "trend" and not self.trend:
+            problems.append(
+                ("trend", {}, 'share = "trend" needs trend = { community id or group = factor }')
+            )
+        if self.share != "trend" and self.trend:
+            problems.append(("trend", dict(self.trend), 'applies to share = "trend" only'))
+        if problems:
+            raise _CrossProblems(problems)
+        return self
+
+    @property
+    def years(self) -> tuple[int, ...]:
+        """The base year, then every year to the end of the horizon."""
+        return tuple(range(self.base_year, self.horizon[1] + 1))
+
+    def birth_years_needed(self, year: int, max_age_months: int) -> tuple[int, int]:
+        """First and last calendar year whose births make up ``year``'s children.
+
+        On the reference date of ``year`` (the 1st of ``reference_month``), the
+        children aged 0 to ``max_age_months`` months were born in these years.
+        """
+        t = 12 * year + self.reference_month - 1
+        return (t - max_age_months) // 12, (t - 1) // 12
+
+
 class Scenario(Strict):
     """A whole scenario. Immutable: use :meth:`with_changes` for variants."""
 
@@ -596,6 +805,7 @@ class Scenario(Strict):
     communities: tuple[Community, ...]
     facilities: tuple[Facility, ...]
     candidate_sites: tuple[CandidateSite, ...] = ()
+    projection: Projection | None = None
 
     _source: Path | None = PrivateAttr(default=None)
     _matrix: dict[tuple[str, str], float] | None = PrivateAttr(default=None)
@@ -773,9 +983,95 @@ class Scenario(Strict):
                     problems.append(
                         (f"{kind}[{i}]", p.id, 'distance = "haversine" needs lon and lat')
                     )
+        problems.extend(self._projection_problems())
         if problems:
             raise _CrossProblems(problems)
         return self
+
+    def _projection_problems(self) -> list[tuple[str, Any, str]]:
+        """Checks of ``[projection]`` against the rest of the scenario."""
+        pr = self.projection
+        if pr is None:
+            return []
+        problems: list[tuple[str, Any, str]] = []
+        max_age = max([UNDER3_MONTHS[1], *(g.months[1] for g in self.age_groups.values())])
+        base_lo, base_hi = pr.birth_years_needed(pr.base_year, max_age)
+        last_hi = pr.birth_years_needed(pr.horizon[1], max_age)[1]
+        when = f"children up to {max_age} months old on 1 {MONTHS_EN[pr.reference_month - 1]}"
+        early: dict[str, list[int]] = {}
+        late: dict[str, list[int]] = {}
+        for name in pr.births.variants:
+            have = pr.births.series(name)
+            missing = [y for y in range(base_lo, last_hi + 1) if y not in have]
+            early[name] = [y for y in missing if y <= base_hi]
+            late[name] = [y for y in missing if y > base_hi]
+        if any(early.values()):
+            problems.append(
+                (
+                    "projection.base_year",
+                    pr.base_year,
+                    f"the base year's {when} were born in {base_lo}–{base_hi}; "
+                    f"projection.births has no births for {_missing_years(early)}",
+                )
+            )
+        if any(late.values()):
+            problems.append(
+                (
+                    "projection.horizon",
+                    list(pr.horizon),
+                    f"the {when} of every year {pr.base_year}–{pr.horizon[1]} were born in "
+                    f"{base_lo}–{last_hi}; projection.births has no births for "
+                    f"{_missing_years(late)}",
+                )
+            )
+        if not any(early.values()):
+            for name in pr.births.variants:
+                have = pr.births.series(name)
+                for y in range(base_lo, base_hi + 1):
+                    if have[y] <= 0:
+                        where = "observed" if y in pr.births.observed else f"variants.{name}"
+                        problems.append(
+                            (
+                                f"projection.births.{where}.{y}",
+                                have[y],
+                                f"more than 0: the base year's {when} were born in "
+                                f"{base_lo}–{base_hi}, and the projection is relative to them",
+                            )
+                        )
+        known = {c.id for c in self.communities} | {c.group for c in self.communities if c.group}
+        for key in pr.trend:
+            if key not in known:
+                problems.append(
+                    (f"projection.trend.{key}", key, "a community id, or a group of communities")
+                )
+        points = pr.propensity.points_per_year
+        if points != 0.0:
+            enrolled = {k for k, ct in self.care_types.items() if ct.mode == "enrolled"}
+            under3 = self.children_under3
+            wanted = sum(
+                c.under3 * sum(c.demand.get(k, 0.0) for k in enrolled) for c in self.communities
+            )
+            rate = wanted / under3 if under3 > 0 else 0.0
+            years = pr.horizon[1] - pr.base_year
+            if rate <= 0:
+                problems.append(
+                    (
+                        "projection.propensity.points_per_year",
+                        points,
+                        "needs enrolled demand in the base year to change (there is none); "
+                        "use multiplier_per_year",
+                    )
+                )
+            elif rate + points * years < 0:
+                problems.append(
+                    (
+                        "projection.propensity.points_per_year",
+                        points,
+                        f"at least {-rate / years:.4g}: the district's enrolled share "
+                        f"({rate:.4g} in {pr.base_year}) would fall below 0 by {pr.horizon[1]}",
+                    )
+                )
+        return problems
 
     # -- derived views -------------------------------------------------------
 
@@ -925,6 +1221,42 @@ class Scenario(Strict):
         from tuoyu_sim.tables_io import write_tables_workbook
 
         return write_tables_workbook(path, self)
+
+
+MONTHS_EN: tuple[str, ...] = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+def _year_span(years: Sequence[int]) -> str:
+    """``[2029, 2030, 2031]`` -> ``"2029–2031"``; gaps split into runs."""
+    runs: list[list[int]] = []
+    for y in sorted(years):
+        if runs and y == runs[-1][-1] + 1:
+            runs[-1].append(y)
+        else:
+            runs.append([y])
+    return ", ".join(str(r[0]) if len(r) == 1 else f"{r[0]}–{r[-1]}" for r in runs)
+
+
+def _missing_years(by_variant: Mapping[str, list[int]]) -> str:
+    """Missing years grouped by the variants that miss them: ``"2031 (low, high)"``."""
+    groups: dict[str, list[str]] = {}
+    for name, years in by_variant.items():
+        if years:
+            groups.setdefault(_year_span(years), []).append(name)
+    return "; ".join(f"{span} (variant {', '.join(names)})" for span, names in groups.items())
 
 
 def _one_of(what: str, allowed: set[str]) -> str:
