@@ -4,7 +4,7 @@
 #   bash scripts/test.sh -k theory  # extra arguments go to pytest
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source scripts/_venv.sh "[test,highs,bench,dask,spopt,gis]"
+source scripts/_venv.sh "[test,highs,bench,dask,spopt,access,gis]"
 if [ -n "${TUOYU_EXTRA_SETUP:-}" ]; then bash -c "$TUOYU_EXTRA_SETUP"; fi
 set +e
 "$VENV/bin/python" -m pytest -q -n 2 -p no:cacheprovider "$@"

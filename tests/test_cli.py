@@ -245,7 +245,9 @@ def test_help_lists_every_command_and_every_command_module_imports() -> None:
         assert f"    {name} " in run.stdout, name
         assert importlib.import_module(module.__name__) is module
         assert callable(module.run) and callable(module.add_arguments) and module.HELP
-    assert set(COMMANDS) == {"validate", "simulate", "optimize", "plan", "sweep", "report"}
+    assert set(COMMANDS) == {
+        "validate", "simulate", "optimize", "plan", "sweep", "access", "report",
+    }  # fmt: skip
 
 
 def test_the_cli_computes_nothing() -> None:

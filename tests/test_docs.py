@@ -173,7 +173,8 @@ def test_every_option_is_in_the_cli_reference() -> None:
 
 
 def test_every_output_column_is_documented(workdir: Path) -> None:
-    """Run simulate, optimize and sweep on small cases; every CSV column is in outputs.md."""
+    """Run simulate, optimize, access and sweep on small cases; every CSV column is in
+    outputs.md."""
     doc = (ROOT / "docs" / "reference" / "outputs.md").read_text(encoding="utf-8")
     runs = {
         "sim": [
@@ -190,6 +191,15 @@ def test_every_output_column_is_documented(workdir: Path) -> None:
             "sim",
         ],
         "opt": ["optimize", "scenarios/ruyituo.toml", "--no-figures", "--out", "opt"],
+        "access": [
+            "access",
+            "scenarios/ruyituo.toml",
+            "--planned",
+            "scenarios/ruyituo.toml",
+            "--no-figures",
+            "--out",
+            "access",
+        ],
         "sweep": [
             "sweep",
             "scenarios/minimal.toml",

@@ -68,7 +68,7 @@ def test_results_workbook_chinese_headers(tmp_path: Path) -> None:
     ]
 
 
-# The CSV headers the commands write (docs/reference/outputs.md; simulate, optimize,
+# The CSV headers the commands write (docs/reference/outputs.md; simulate, optimize, access,
 # plan and sweep on small cases), with <class> and <type> for the varying parts.
 _CSV_COLUMNS = """
 facility name group places enrolled waitlist utilization utilization_lo utilization_hi
@@ -84,6 +84,10 @@ replications cost_cny worst_turn_away worst_breach_day_share holds confirmation 
 shortfalls changes places_optimizer places_final caregivers_optimizer caregivers_final why
 point index turn_away_rate_<type> enrolled_demand places_per_1000 arrivals_<type>
 turned_away_<type> error
+children_<class> places_in_reach_<class> g2sfca_<class> e2sfca_<class> children_per_place_<class>
+desert_<class> children_all places_in_reach_all g2sfca_all e2sfca_all children_per_place_all
+desert_all desert_any scenario children places_per_child communities no_place_in_reach
+children_no_place_in_reach deserts children_in_deserts children_in_deserts_share
 """
 CSV_COLUMNS = _CSV_COLUMNS.split()
 

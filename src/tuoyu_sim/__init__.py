@@ -30,11 +30,13 @@ _PUBLIC: dict[str, str] = {
     "optimize": "tuoyu_sim.api",
     "plan": "tuoyu_sim.api",
     "sweep": "tuoyu_sim.api",
+    "access": "tuoyu_sim.api",
     "SweepInterrupted": "tuoyu_sim.api",
     "SimulationRun": "tuoyu_sim.runs",
     "OptimizationRun": "tuoyu_sim.runs",
     "PlanRun": "tuoyu_sim.runs",
     "SweepRun": "tuoyu_sim.runs",
+    "AccessRun": "tuoyu_sim.runs",
     "UserError": "tuoyu_sim.errors",
     "ScenarioError": "tuoyu_sim.errors",
     "InfeasibleError": "tuoyu_sim.errors",
@@ -42,6 +44,7 @@ _PUBLIC: dict[str, str] = {
 }
 
 __all__ = [
+    "AccessRun",
     "InfeasibleError",
     "OptimizationRun",
     "PlanRun",
@@ -53,6 +56,7 @@ __all__ = [
     "SweepRun",
     "UserError",
     "__version__",
+    "access",
     "load_scenario",
     "optimize",
     "plan",
@@ -61,9 +65,9 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from tuoyu_sim.api import SweepInterrupted, optimize, plan, simulate, sweep
+    from tuoyu_sim.api import SweepInterrupted, access, optimize, plan, simulate, sweep
     from tuoyu_sim.errors import InfeasibleError, ScenarioError, SolverError, UserError
-    from tuoyu_sim.runs import OptimizationRun, PlanRun, SimulationRun, SweepRun
+    from tuoyu_sim.runs import AccessRun, OptimizationRun, PlanRun, SimulationRun, SweepRun
     from tuoyu_sim.scenario import Scenario, load_scenario
 
 

@@ -33,7 +33,7 @@ from tuoyu_sim.scenario import Scenario, load_scenario
 
 if TYPE_CHECKING:
     from tuoyu_sim.planning import Iteration
-    from tuoyu_sim.runs import OptimizationRun, PlanRun, SimulationRun, SweepRun
+    from tuoyu_sim.runs import AccessRun, OptimizationRun, PlanRun, SimulationRun, SweepRun
 
 Progress = bool | Callable[[int, int], None]
 ScenarioLike = Scenario | str | Path
@@ -478,3 +478,66 @@ def sweep(
             raise SweepInterrupted(len(finished), len(points), folder) from None
         record = summary(run, True)
         return SweepRun(base, axes, points, run, record, folder if out is not None else None)
+
+
+# -- access -----------------------------------------------------------------------
+
+
+def access(scenario: ScenarioLike, *, planned: ScenarioLike | None = None) -> AccessRun:
+    """Accessibility and care deserts by age class: Gaussian 2SFCA, enhanced 2SFCA, CAP rule.
+
+    Parameters
+    ----------
+    scenario
+        A scenario or the path of a scenario file; its ``[access]`` gives the
+        catchment, the weights and the desert thresholds (defaults in
+        ``scenarios/README.md``).
+    planned
+        A planned scenario (``scenario.planned.toml`` of ``optimize`` or
+        ``plan``, or ``OptimizationRun.planned``), measured with the scenario's
+        ``[access]`` settings for a before/after comparison. Its communities and
+        age classes must be the scenario's.
+
+    Returns
+    -------
+    AccessRun
+        Tables ``access`` (per community, per class), ``by_class`` (deserts per
+        class) and with a plan ``access_planned``; ``summary``; a map per
+        scenario and the deserts before and after as figures; ``save(folder)``.
+    """
+    from tuoyu_sim.accessibility import measure, settings
+    from tuoyu_sim.runs import AccessRun
+
+    sc = _scenario(scenario)
+    after = _scenario(planned) if planned is not None else None
+    if after is not None:
+        _same_district(sc, after)
+    spec = settings(sc)
+    result = measure(sc, spec)
+    after_result = measure(after, spec) if after is not None else None
+    return AccessRun(sc, result, after, after_result)
+
+
+def _same_district(before: Scenario, after: Scenario) -> None:
+    """A plan is compared with its own district: the same communities and age classes."""
+
+    def some(ids: list[str]) -> str:
+        return ", ".join(ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
+
+    problems = []
+    ids_before = [c.id for c in before.communities]
+    ids_after = [c.id for c in after.communities]
+    if ids_before != ids_after:
+        missing = [i for i in ids_before if i not in set(ids_after)]
+        extra = [i for i in ids_after if i not in set(ids_before)]
+        parts = [f"missing {some(missing)}"] if missing else []
+        parts += [f"not in the scenario: {some(extra)}"] if extra else []
+        what = "; ".join(parts) or "the same ids in another order"
+        problems.append(f"planned: its communities are not the scenario's ({what})")
+    if list(before.age_groups) != list(after.age_groups):
+        problems.append(
+            f"planned: its age classes ({', '.join(after.age_groups)}) are not the "
+            f"scenario's ({', '.join(before.age_groups)})"
+        )
+    if problems:
+        raise UserError(problems)

@@ -422,7 +422,7 @@ class Accessibility(Strict):
 
     ``catchment_m`` defaults to ``geography.service_radius_m``, ``weight`` to
     ``"gaussian"`` and ``steps`` to thirds of the catchment weighted 1, 0.68,
-    0.22 (:mod:`tuoyu_sim.access` resolves the defaults; ``None`` here means
+    0.22 (:mod:`tuoyu_sim.accessibility` resolves the defaults; ``None`` here means
     "not written", so that a saved scenario stays as it was written). A weight
     written out (``weight`` or ``steps``) must come with its ``catchment_m``:
     the weights are a shape over the catchment.

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from types import ModuleType
 
 from tuoyu_sim import __version__
-from tuoyu_sim.cli import optimize, plan, report, simulate, sweep, validate
+from tuoyu_sim.cli import access, optimize, plan, report, simulate, sweep, validate
 from tuoyu_sim.cli.common import fmt_ci
 from tuoyu_sim.cli.simulate import print_simulation_summary
 from tuoyu_sim.errors import UserError
@@ -33,6 +33,7 @@ COMMANDS: dict[str, ModuleType] = {
     "optimize": optimize,
     "plan": plan,
     "sweep": sweep,
+    "access": access,
     "report": report,
 }
 """Every command, in the order ``--help`` lists them."""

@@ -1,0 +1,328 @@
+"""Figures of accessibility: maps of the 2SFCA score by age class with deserts marked,
+and deserts before and after a plan.
+
+Each function takes an :class:`~tuoyu_sim.accessibility.AccessResult` (or the rows of
+``by_class.csv``) and returns a matplotlib ``Figure``; nothing is computed or
+saved here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from matplotlib import colormaps
+from matplotlib.collections import PatchCollection
+from matplotlib.colors import TwoSlopeNorm
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Ellipse, Rectangle
+
+from tuoyu_sim.accessibility import ALL, AccessResult
+from tuoyu_sim.plots.fonts import use_cjk
+
+_M_PER_DEG = 111_195.0
+_CMAP = "RdYlBu"
+
+
+def _xy(points: Sequence[Any]) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Coordinates of located rows (metres or degrees) and whether they are degrees."""
+    degrees = any(p.lon is not None for p in points)
+    if degrees:
+        x = [p.lon for p in points]
+        y = [p.lat for p in points]
+    else:
+        x = [p.x_m for p in points]
+        y = [p.y_m for p in points]
+    return np.array(x, dtype=float), np.array(y, dtype=float), degrees
+
+
+def has_coordinates(result: AccessResult) -> bool:
+    """Whether every community and facility has a point to draw."""
+    return all(
+        (p.x_m is not None) or (p.lon is not None)
+        for p in (*result.communities, *result.facilities)
+    )
+
+
+def score_limit(*results: AccessResult) -> float:
+    """A common top of the colour scale: the 95th percentile of the scores, at least
+    twice the desert boundary."""
+    boundary = 1.0 / results[0].settings.desert_children_per_place
+    values = np.concatenate([r.score.ravel() for r in results])
+    top = float(np.percentile(values, 95)) if values.size else 0.0
+    return max(2.0 * boundary, top)
+
+
+def _sizes(values: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    v = np.asarray(values, dtype=float)
+    if v.size == 0 or float(v.max()) <= 0:
+        return np.full(v.size, lo)
+    return lo + (hi - lo) * np.sqrt(np.clip(v, 0, None) / float(v.max()))
+
+
+Window = tuple[float, float, float, float]
+"""(x min, x max, y min, y max) of a zoomed map."""
+
+
+def core_window(result: AccessResult, radius_factor: float = 3.0) -> Window | None:
+    """The densest part of the district, to zoom on: the communities within
+    ``radius_factor`` catchments of the community with most such neighbours.
+
+    ``None`` when that part is not much smaller than the district (no zoom needed)
+    or the map is in degrees.
+    """
+    x, y, degrees = _xy(result.communities)
+    if degrees or x.size < 10:
+        return None
+    reach = radius_factor * result.settings.catchment_m
+    d2 = (x[:, None] - x[None, :]) ** 2 + (y[:, None] - y[None, :]) ** 2
+    near = d2 <= reach**2
+    centre = int(near.sum(axis=1).argmax())
+    members = near[centre]
+    margin = 0.4 * result.settings.catchment_m
+    box = (
+        float(x[members].min()) - margin,
+        float(x[members].max()) + margin,
+        float(y[members].min()) - margin,
+        float(y[members].max()) + margin,
+    )
+    full = (float(np.ptp(x)) or 1.0) * (float(np.ptp(y)) or 1.0)
+    if (box[1] - box[0]) * (box[3] - box[2]) > 0.25 * full:
+        return None
+    return box
+
+
+class _Style:
+    """What every panel of one map shares: colours, sizes, positions."""
+
+    def __init__(
+        self,
+        result: AccessResult,
+        vmax: float | None,
+        new_facilities: Collection[str],
+        detour_factor: float,
+        window: Window | None,
+        mark: Window | None = None,
+    ) -> None:
+        spec = result.settings
+        self.mark = mark
+        self.boundary = 1.0 / spec.desert_children_per_place
+        top = max(vmax if vmax is not None else score_limit(result), 1.5 * self.boundary)
+        self.norm = TwoSlopeNorm(vmin=0.0, vcenter=self.boundary, vmax=top)
+        self.cx, self.cy, self.degrees = _xy(result.communities)
+        self.fx, self.fy, _ = _xy(result.facilities)
+        self.new = np.array([f.id in new_facilities for f in result.facilities], dtype=bool)
+        self.radius = spec.catchment_m / detour_factor
+        self.window = window
+        zoom = 2.5 if window is not None else 1.0
+        self.dot = (5.0 * zoom, 55.0 * zoom)
+        self.square = (5.0 * zoom, 30.0 * zoom)
+        self.groups: dict[str, list[int]] = {}
+        for i, c in enumerate(result.communities):
+            if c.group:
+                self.groups.setdefault(c.group, []).append(i)
+
+    def inside(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        if self.window is None:
+            return np.ones(x.shape, dtype=bool)
+        x0, x1, y0, y1 = self.window
+        return (x >= x0) & (x <= x1) & (y >= y0) & (y <= y1)
+
+
+def _catchments(ax: Any, st: _Style, has: np.ndarray) -> None:
+    patches = []
+    for x, y in zip(st.fx[has], st.fy[has], strict=True):
+        if st.degrees:
+            w = 2 * st.radius / (_M_PER_DEG * max(0.05, math.cos(math.radians(y))))
+            h = 2 * st.radius / _M_PER_DEG
+        else:
+            w = h = 2 * st.radius
+        patches.append(Ellipse((x, y), w, h))
+    if patches:
+        ax.add_collection(
+            PatchCollection(
+                patches, facecolor="#9e9e9e", edgecolor="#616161", alpha=0.08, linewidth=0.6
+            )
+        )
+
+
+def _panel(ax: Any, result: AccessResult, k: int, st: _Style, label: str) -> Any:
+    """One class: catchments, communities by score, deserts outlined, facilities."""
+    places = result.facility_places[:, k]
+    has = places > 0
+    _catchments(ax, st, has)
+    children = result.children[:, k]
+    desert = result.desert[:, k]
+    size = _sizes(children, *st.dot)
+    dots = ax.scatter(
+        st.cx, st.cy, s=size, c=result.score[:, k], cmap=colormaps[_CMAP], norm=st.norm,
+        edgecolors=np.where(desert, "black", "#616161"),
+        linewidths=np.where(desert, 1.6, 0.3), zorder=3,
+    )  # fmt: skip
+    old = has & ~st.new
+    if old.any():
+        ax.scatter(
+            st.fx[old], st.fy[old], marker="s", s=_sizes(places[old], *st.square),
+            c="#263238", edgecolors="white", linewidths=0.4, zorder=5,
+        )  # fmt: skip
+    fresh = has & st.new
+    if fresh.any():
+        ax.scatter(
+            st.fx[fresh], st.fy[fresh], marker="*", s=_sizes(places[fresh], 70, 200),
+            c="#6a1b9a", edgecolors="white", linewidths=0.5, zorder=6,
+        )  # fmt: skip
+    for g, members in st.groups.items():
+        gx, gy = float(np.mean(st.cx[members])), float(np.mean(st.cy[members]))
+        if st.inside(np.array([gx]), np.array([gy]))[0]:
+            ax.annotate(
+                g, (gx, gy), ha="center", va="center", fontsize=8, color="#212121",
+                alpha=0.6, zorder=2,
+            )  # fmt: skip
+    if st.mark is not None:
+        x0, x1, y0, y1 = st.mark
+        ax.add_patch(
+            Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, linestyle="--", linewidth=0.8,
+                      edgecolor="#424242", zorder=8)
+        )  # fmt: skip
+    if st.window is not None:
+        for i in np.flatnonzero(desert & st.inside(st.cx, st.cy)):
+            ax.annotate(
+                result.communities[i].id, (st.cx[i], st.cy[i]), xytext=(4, 3),
+                textcoords="offset points", fontsize=6, color="#212121", zorder=7,
+            )  # fmt: skip
+        x0, x1, y0, y1 = st.window
+        ax.set_xlim(x0, x1)
+        ax.set_ylim(y0, y1)
+    ax.set_title(
+        f"{label}: {int(desert.sum())} deserts; {round(float(result.places[k]))} places, "
+        f"{float(children.sum()):,.0f} children",
+        fontsize=10,
+    )
+    ax.set_aspect("equal" if not st.degrees else "auto")
+    ax.tick_params(labelsize=7)
+    ax.set_xlabel("longitude (°)" if st.degrees else "x (m)", fontsize=8)
+    ax.set_ylabel("latitude (°)" if st.degrees else "y (m)", fontsize=8)
+    return dots
+
+
+def _legend(fig: Figure, result: AccessResult, new: bool) -> None:
+    spec = result.settings
+    handles = [
+        Line2D([], [], marker="o", linestyle="", markerfacecolor="#bdbdbd",
+               markeredgecolor="black", markeredgewidth=1.6, markersize=8,
+               label=f"desert (> {spec.desert_min_children:g} children under 3, and no place or "
+               f"> {spec.desert_children_per_place:g} children per place)"),
+        Line2D([], [], marker="o", linestyle="", markerfacecolor="#bdbdbd",
+               markeredgecolor="#616161", markersize=6,
+               label="community (size: children of the class)"),
+        Line2D([], [], marker="s", linestyle="", color="#263238", markersize=5,
+               label="facility with places of the class (size: places)"),
+        Line2D([], [], marker="o", linestyle="", markerfacecolor="#e0e0e0",
+               markeredgecolor="#616161", markersize=11,
+               label=f"its catchment ({spec.catchment_m:,.0f} m walking)"),
+    ]  # fmt: skip
+    if new:
+        handles.append(
+            Line2D([], [], marker="*", linestyle="", color="#6a1b9a", markersize=10,
+                   label="new site of the plan")
+        )  # fmt: skip
+    fig.legend(handles=handles, loc="outside lower center", ncol=3, fontsize=8, frameon=False)
+
+
+def access_map(
+    result: AccessResult,
+    *,
+    vmax: float | None = None,
+    title: str | None = None,
+    new_facilities: Collection[str] = (),
+    class_names: Mapping[str, str] | None = None,
+    detour_factor: float = 1.0,
+    window: Window | None = None,
+    mark: Window | None = None,
+) -> Figure:
+    """One panel per age class (and all places): communities coloured by the headline
+    score (red: fewer places per child than the desert rule allows), deserts outlined in
+    black, facilities with places of the class and their catchments.
+
+    Parameters
+    ----------
+    result
+        What :func:`tuoyu_sim.accessibility.measure` returns.
+    vmax
+        Top of the colour scale, places per child (share it between a before and
+        an after map); default :func:`score_limit` of this result.
+    new_facilities
+        Ids drawn as new sites (stars) rather than existing facilities.
+    class_names
+        Labels of the classes (e.g. with their Chinese names); default the keys.
+    detour_factor
+        Walking over straight-line distance: the catchment circles are drawn with
+        the straight-line radius ``catchment_m / detour_factor``.
+    window
+        Zoom on this part of the map (:func:`core_window`); desert communities
+        are labelled with their ids.
+    mark
+        Outline this part of the map (the window of a zoomed map that goes with it).
+    """
+    use_cjk()
+    spec = result.settings
+    st = _Style(result, vmax, new_facilities, detour_factor, window, mark)
+    names = dict(class_names or {})
+    n = len(result.classes)
+    ncols = 2 if n > 1 else 1
+    nrows = math.ceil(n / ncols)
+    fig = Figure(figsize=(6.0 * ncols, 5.4 * nrows + 1.6), layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    dots = None
+    for k, a in enumerate(result.classes):
+        label = "all places" if a == ALL else names.get(a, a)
+        dots = _panel(axes[k], result, k, st, label)
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    method = "Gaussian 2SFCA" if spec.weight == "gaussian" else "enhanced 2SFCA (steps)"
+    if dots is not None:
+        bar = fig.colorbar(dots, ax=axes[:n], location="bottom", shrink=0.7, aspect=40)
+        bar.set_label(
+            f"places per child within {spec.catchment_m:,.0f} m ({method}); red: more than "
+            f"{spec.desert_children_per_place:g} children per place",
+            fontsize=9,
+        )
+        bar.ax.axvline(st.boundary, color="black", linewidth=1.2)
+        bar.ax.tick_params(labelsize=8)
+    _legend(fig, result, bool(st.new.any()))
+    zoom = " (the densest part; desert communities labelled)" if window is not None else ""
+    fig.suptitle((title or result.scenario_name) + zoom, fontsize=11)
+    return fig
+
+
+def deserts_before_after(rows: Sequence[Mapping[str, Any]]) -> Figure:
+    """Deserts and children in deserts by age class, current against planned
+    (``by_class.csv`` rows with ``scenario`` current and planned)."""
+    use_cjk()
+    classes = list(dict.fromkeys(str(r["age_class"]) for r in rows))
+    by = {(str(r["scenario"]), str(r["age_class"])): r for r in rows}
+    fig = Figure(figsize=(max(7.0, 1.4 * len(classes) + 3), 4.2))
+    x = np.arange(len(classes))
+    for n, (key, label) in enumerate(
+        (
+            ("deserts", "communities that are deserts"),
+            ("children_in_deserts", "children in deserts"),
+        )
+    ):
+        ax = fig.add_subplot(1, 2, n + 1)
+        top = 0.0
+        for shift, scenario, colour in ((-0.2, "current", "#ef8a62"), (0.2, "planned", "#67a9cf")):
+            values = [float(by.get((scenario, a), {}).get(key) or 0) for a in classes]
+            bars = ax.bar(x + shift, values, width=0.4, color=colour, label=scenario)
+            ax.bar_label(bars, fmt="%.0f", fontsize=7)
+            top = max(top, *values)
+        ax.set_ylim(0, 1.25 * top if top > 0 else 1.0)
+        ax.set_xticks(x)
+        ax.set_xticklabels(classes)
+        ax.set_title(label, fontsize=10)
+        ax.legend(fontsize=8, ncol=2, loc="upper left", frameon=False)
+    fig.tight_layout()
+    return fig
