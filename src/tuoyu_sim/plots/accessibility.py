@@ -171,8 +171,8 @@ def _panel(ax: Any, result: AccessResult, k: int, st: _Style, label: str) -> Any
     fresh = has & st.new
     if fresh.any():
         ax.scatter(
-            st.fx[fresh], st.fy[fresh], marker="*", s=_sizes(places[fresh], 70, 200),
-            c="#6a1b9a", edgecolors="white", linewidths=0.5, zorder=6,
+            st.fx[fresh], st.fy[fresh], marker="*", s=_sizes(places[fresh], 80, 220),
+            facecolors="none", edgecolors="#6a1b9a", linewidths=1.3, zorder=6,
         )  # fmt: skip
     for g, members in st.groups.items():
         gx, gy = float(np.mean(st.cx[members])), float(np.mean(st.cy[members]))
@@ -226,8 +226,9 @@ def _legend(fig: Figure, result: AccessResult, new: bool) -> None:
     ]  # fmt: skip
     if new:
         handles.append(
-            Line2D([], [], marker="*", linestyle="", color="#6a1b9a", markersize=10,
-                   label="new site of the plan")
+            Line2D([], [], marker="*", linestyle="", markerfacecolor="none",
+                   markeredgecolor="#6a1b9a", markeredgewidth=1.3, markersize=11,
+                   label="new site of the plan (size: places)")
         )  # fmt: skip
     fig.legend(handles=handles, loc="outside lower center", ncol=3, fontsize=8, frameon=False)
 
