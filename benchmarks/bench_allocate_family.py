@@ -19,7 +19,7 @@ Runs, each with one thread, the same relative gap and a ``--cap`` second limit:
 
 ``default``
     :func:`tuoyu_sim.allocate.optimize`, what ``tuoyu-sim optimize`` does
-    (:func:`tuoyu_sim.allocate.decompose.solve_model` chooses the whole model or
+    (:func:`tuoyu_sim.allocate.strategy.solve_model` chooses the whole model or
     the solve by parts); its plan goes through the independent checker
     (:func:`tuoyu_sim.allocate.verify_plan`).
 ``parts`` / ``whole``
@@ -55,8 +55,9 @@ from bench_allocate_common import MIXES, base, candidate_rows, facility_rows
 
 from tuoyu_sim.allocate import OptimizeOptions, SolverSpec, build_instance, optimize, verify_plan
 from tuoyu_sim.allocate.api import min_cost_options
-from tuoyu_sim.allocate.decompose import solve_decomposed, use_parts
+from tuoyu_sim.allocate.decompose import solve_decomposed
 from tuoyu_sim.allocate.mincost import build_min_cost, solve_min_cost
+from tuoyu_sim.allocate.strategy import use_parts
 from tuoyu_sim.errors import InfeasibleError, SolverError
 from tuoyu_sim.scenario import Scenario, validate_data
 

@@ -8,7 +8,7 @@ The instance is clustered (towns of about 25 communities), enrolled demand only,
 coverage share 0.9, caregiver costs over 5 years, the health-staff rules on;
 ``--mix older`` puts every child in the oldest class, ``--mix three`` splits
 them 15/35/50% over three classes. "shipped" is what ``tuoyu-sim optimize``
-does (:func:`tuoyu_sim.allocate.decompose.solve_model`: the strengthened model
+does (:func:`tuoyu_sim.allocate.strategy.solve_model`: the strengthened model
 solved by connected components, column generation and an integer master, then
 the whole model from that plan if a gap remains). "whole" is the strengthened
 model solved in one piece with the greedy warm start. "plain" is the same model
@@ -31,12 +31,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_allocate_common import clustered
 
 from tuoyu_sim.allocate import SolverSpec, build_instance
-from tuoyu_sim.allocate.decompose import solve_model
 from tuoyu_sim.allocate.mincost import (
     MinCostOptions,
     build_min_cost,
     solve_min_cost,
 )
+from tuoyu_sim.allocate.strategy import solve_model
 
 
 def main() -> int:

@@ -30,12 +30,11 @@ from tuoyu_sim.allocate.decompose import (
     _pricers,
     parts,
     solve_decomposed,
-    solve_model,
     sub_instance,
-    use_parts,
 )
 from tuoyu_sim.allocate.mincost import MinCostOptions, build_min_cost, solve_min_cost
 from tuoyu_sim.allocate.solvers import PROVEN_GAP, SolverName, highs_available
+from tuoyu_sim.allocate.strategy import solve_model, use_parts
 
 SOLVER: SolverName = "highs" if highs_available() else "cbc"
 
@@ -109,6 +108,30 @@ def test_plans_found_by_parts_pass_the_checker(seed: int) -> None:
     plan = optimize(sc, OptimizeOptions(), SolverSpec(SOLVER, time_limit_s=30))
     assert verify_plan(sc, plan) == []
     assert plan.places_per_1000_after >= 1.0 - 1e-9
+
+
+def test_with_cbc_the_solve_by_parts_calls_no_highs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The solver asked for solves everything: the parts, the whole model's LP
+    relaxation and both masters; with CBC, HiGHS (highspy or SciPy's) is never
+    called, and the plan passes the checker."""
+    import scipy.optimize
+
+    from tuoyu_sim.allocate import solvers
+
+    def no_highs(*_args: object, **_kw: object) -> None:
+        raise AssertionError("HiGHS called in a solve with CBC")
+
+    monkeypatch.setattr(solvers._WarmHiGHS, "actualSolve", no_highs)
+    monkeypatch.setattr(scipy.optimize, "linprog", no_highs)
+    monkeypatch.setattr(scipy.optimize, "milp", no_highs)
+    sc = make(_spread(708))
+    inst = build_instance(sc)
+    opts = min_cost_options(sc, OptimizeOptions())
+    assert use_parts(inst, opts)
+    sol = solve_decomposed(inst, opts, SolverSpec("cbc"))
+    assert sol.outcome.has_solution and sol.outcome.message.startswith("decomposed")
+    plan = optimize(sc, OptimizeOptions(), SolverSpec("cbc"))
+    assert plan.solver == "cbc" and verify_plan(sc, plan) == []
 
 
 def test_one_part_or_a_budget_solves_the_whole_model() -> None:

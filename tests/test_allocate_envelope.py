@@ -10,11 +10,9 @@ import pytest
 
 from test_allocate_helpers import make, rich_dict
 from tuoyu_sim.allocate import SolverSpec, build_instance
-from tuoyu_sim.allocate.decompose import as_start
 from tuoyu_sim.allocate.envelope import envelope, site_curve
 from tuoyu_sim.allocate.mincost import (
     MinCostOptions,
-    _class_ub,
     build_min_cost,
     set_warm_start,
     solve_min_cost,
@@ -60,7 +58,7 @@ def test_site_curve_is_the_least_cost_by_hand(seed: int) -> None:
     inst = build_instance(make(_mixed(seed)))
     mix = np.array([0.2, 0.3, 0.5])
     for j in range(inst.n_sites):
-        ub = np.array([_class_ub(inst, j, a) for a in range(3)], dtype=float)
+        ub = inst.class_add_cap()[j].astype(float)
         pts = site_curve(inst, j, mix, ub)
         assert pts.shape[0] >= 1 and pts[0, 0] == 0.0
         assert np.all(np.diff(pts[:, 0]) > 0) and np.all(np.diff(pts[:, 1]) >= 0)
@@ -104,7 +102,7 @@ def test_cuts_keep_the_plain_optimum(seed: int) -> None:
     assert plain.outcome.status == "optimal"
     strong = build_min_cost(inst, opts)
     assert any(name.startswith("envelope_") for name in strong.prob.constraints)
-    assert set_warm_start(strong, as_start(plain), eps=1e-6)
+    assert set_warm_start(strong, plain.as_start(), eps=1e-6)
     cut = solve_min_cost(strong, SolverSpec(SOLVER, gap=0.0), warm_start=False)
     assert cut.outcome.status == "optimal"
     assert cut.outcome.objective == pytest.approx(plain.outcome.objective, rel=1e-6)

@@ -18,8 +18,8 @@ import pytest
 from test_allocate_helpers import make, rich_dict
 from tuoyu_sim.allocate import OptimizeOptions, build_instance
 from tuoyu_sim.allocate.api import min_cost_options
-from tuoyu_sim.allocate.decompose import use_parts
 from tuoyu_sim.allocate.solvers import DEFAULT_GAP, DEFAULT_SOLVER, SolverSpec
+from tuoyu_sim.allocate.strategy import use_parts
 from tuoyu_sim.cli import main
 from tuoyu_sim.output import write_scenario
 
@@ -82,5 +82,5 @@ def test_the_command_line_defaults_are_the_library_defaults() -> None:
 def test_a_node_limit_is_a_whole_number_of_at_least_one(limit: int) -> None:
     from tuoyu_sim.errors import UserError
 
-    with pytest.raises(UserError, match="node limit"):
+    with pytest.raises(UserError, match="node_limit"):
         SolverSpec(node_limit=limit)

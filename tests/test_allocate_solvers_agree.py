@@ -105,5 +105,5 @@ def test_cross_check_keeps_the_better_plan_and_says_a_proof_was_wrong(
 def test_cross_check_without_highs_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     sc, opts, plan = _minimal_plan()
     monkeypatch.setattr(api, "highs_available", lambda: False)
-    with pytest.raises(SolverError, match="--cross-check: the second solver, HiGHS, needs"):
+    with pytest.raises(SolverError, match="cross_check: the second solver, HiGHS, needs"):
         cross_check(sc, opts, SolverSpec("cbc"), plan)

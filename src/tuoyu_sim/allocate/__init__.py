@@ -8,10 +8,16 @@ coverage
     ``cover-all`` (location set covering) and ``max-coverage`` (maximal covering).
 mincost
     ``min-cost``: the capacitated model with places by class, caregivers by
-    role, floor area, ratios, Erlang-B walk-in sizing, targets and budget.
+    role and shift, floor area, Erlang-B walk-in sizing, targets and budget;
+    its formulation, every row named, in the module docstring.
+strategy
+    How ``min-cost`` is solved: whole, or by parts and joined, and when each
+    (:func:`~.strategy.solve_model`).
 decompose
-    ``min-cost`` solved by connected components: column generation, a
-    Lagrangian bound and an integer master (:func:`~.decompose.solve_model`).
+    The solve by parts: column generation over connected components, a
+    Lagrangian bound and an integer master.
+envelope
+    The envelope cuts of the ceil ratio rule (strengthening rows of ``min-cost``).
 walkin
     Precomputed Erlang-B sizes that linearize walk-in sizing.
 solvers

@@ -13,15 +13,14 @@ from tuoyu_sim.allocate.checks import check_cover_all, check_min_cost, explain_i
 from tuoyu_sim.allocate.coverage import (
     build_cover_all,
     build_max_coverage,
-    covered_children,
     solve_cover,
 )
-from tuoyu_sim.allocate.decompose import solve_model
 from tuoyu_sim.allocate.instance import DecayKind, Instance, build_instance
 from tuoyu_sim.allocate.mincost import MinCostOptions
 from tuoyu_sim.allocate.results import Plan, make_plan
 from tuoyu_sim.allocate.sizing import size_new_sites
 from tuoyu_sim.allocate.solvers import SolveOutcome, SolverName, SolverSpec, highs_available
+from tuoyu_sim.allocate.strategy import solve_model
 from tuoyu_sim.errors import InfeasibleError, SolverError, UserError
 from tuoyu_sim.scenario import Scenario
 
@@ -31,21 +30,22 @@ OBJECTIVES: tuple[str, ...] = ("min-cost", "max-coverage", "cover-all")
 
 @dataclass(frozen=True)
 class OptimizeOptions:
-    """What to optimize and under which limits (the CLI options).
+    """What to optimize and under which limits (the CLI's options are these;
+    messages name the parameters, and the CLI its flags).
 
     Parameters
     ----------
     objective
         ``min-cost`` (default), ``max-coverage`` or ``cover-all``.
     max_sites
-        ``--sites``: most new sites (max-coverage).
+        Most new sites (max-coverage; the CLI's ``--sites``).
     budget_cny
-        ``--budget``: most the plan may cost, yuan (min-cost: the whole plan;
-        max-coverage: site opening costs).
+        Most the plan may cost, yuan (min-cost: the whole plan; max-coverage:
+        site opening costs; ``--budget``).
     target_per_1000
-        ``--target-per-1000``: overrides ``targets.places_per_1000``.
+        Overrides ``targets.places_per_1000`` (``--target-per-1000``).
     radius_m
-        ``--radius-m``: overrides ``geography.service_radius_m``.
+        Overrides ``geography.service_radius_m`` (``--radius-m``).
     decay, beta
         Distance decay of demand (``auto`` follows the scenario).
     strengthen
@@ -66,15 +66,17 @@ class OptimizeOptions:
 
     def __post_init__(self) -> None:
         if self.objective not in OBJECTIVES:
-            raise UserError(f"--objective {self.objective}: one of {', '.join(OBJECTIVES)}")
+            raise UserError(f"objective {self.objective!r}: one of {', '.join(OBJECTIVES)}")
         if self.max_sites is not None and self.max_sites < 0:
-            raise UserError(f"--sites {self.max_sites}: a whole number >= 0")
+            raise UserError(f"max_sites {self.max_sites}: a whole number >= 0")
         if self.budget_cny is not None and not (
             np.isfinite(self.budget_cny) and self.budget_cny >= 0
         ):
-            raise UserError(f"--budget {self.budget_cny}: yuan >= 0")
+            raise UserError(f"budget_cny {self.budget_cny}: yuan >= 0")
         if self.target_per_1000 is not None and not (0 <= self.target_per_1000 <= 1000):
-            raise UserError(f"--target-per-1000 {self.target_per_1000}: a number from 0 to 1000")
+            raise UserError(
+                f"target_per_1000 {self.target_per_1000}: places per 1,000 residents, 0 to 1000"
+            )
 
 
 def min_cost_options(scenario: Scenario, opts: OptimizeOptions) -> MinCostOptions:
@@ -142,7 +144,7 @@ def optimize(scenario: Scenario, opts: OptimizeOptions, spec: SolverSpec) -> Pla
         model = build_cover_all(inst)
     else:
         if opts.max_sites is None and opts.budget_cny is None:
-            raise UserError("--objective max-coverage needs --sites P or --budget B (or both)")
+            raise UserError("objective max-coverage needs max_sites or budget_cny (or both)")
         model = build_max_coverage(inst, opts.max_sites, opts.budget_cny)
     build_s = time.perf_counter() - t0
     sol = solve_cover(model, spec)
@@ -154,10 +156,7 @@ def optimize(scenario: Scenario, opts: OptimizeOptions, spec: SolverSpec) -> Pla
     return make_plan(
         inst,
         objective=opts.objective,
-        status=sol.outcome.status,
-        solver=sol.outcome.solver,
-        gap=sol.outcome.gap,
-        solve_seconds=sol.outcome.seconds,
+        outcome=sol.outcome,
         build_seconds=build_s,
         objective_value=sol.objective_value,
         targets=_targets_record(inst, opts, None, spec),
@@ -166,7 +165,6 @@ def optimize(scenario: Scenario, opts: OptimizeOptions, spec: SolverSpec) -> Pla
         walk=walk,
         staff=staff,
         share=share,
-        covered_children=covered_children(inst, sol.opened),
     )
 
 
@@ -179,29 +177,24 @@ def _min_cost(inst: Instance, opts: OptimizeOptions, spec: SolverSpec, t0: float
         raise InfeasibleError(explain_infeasible(inst, mc, spec))
     if not sol.outcome.has_solution:
         raise _no_solution(sol.outcome, "min-cost")
-    opened = sol.opened
     return make_plan(
         inst,
         objective="min-cost",
-        status=sol.outcome.status,
-        solver=sol.outcome.solver,
-        gap=sol.outcome.gap,
-        solve_seconds=sol.outcome.seconds,
+        outcome=sol.outcome,
         build_seconds=build_s,
         objective_value=sol.outcome.objective,
         targets=_targets_record(inst, opts, mc, spec),
-        opened=opened,
+        opened=sol.opened,
         added=sol.added_places,
         walk=sol.walk_in_places,
         staff=sol.added_staff,
         share=sol.share,
-        covered_children=covered_children(inst, opened),
     )
 
 
 @dataclass(frozen=True)
 class CrossCheck:
-    """What a second solver said about the same problem (``optimize --cross-check``)."""
+    """What a second solver said about the same problem (:func:`cross_check`)."""
 
     solver: str
     status: str
@@ -234,8 +227,8 @@ def cross_check(
     other: SolverName = "highs" if spec.name == "cbc" else "cbc"
     if other == "highs" and not highs_available():
         raise SolverError(
-            "--cross-check: the second solver, HiGHS, needs the highspy package; install it "
-            "with `pip install 'tuoyu-sim[highs]'`, or solve without --cross-check"
+            "cross_check: the second solver, HiGHS, needs the highspy package; install it "
+            "with `pip install highspy`, or solve without the cross-check"
         )
     second = optimize(scenario, opts, dataclasses.replace(spec, name=other))
     a, b = plan.objective_value, second.objective_value

@@ -69,7 +69,7 @@ def check_cover_all(inst: Instance) -> None:
                 f"cover-all cannot cover every community: {idx.size} of {inst.n_communities} "
                 f"communities have no facility or candidate site within {inst.radius_m:,.0f} m",
                 *_list_unreachable(inst, idx, "demand"),
-                "Add candidate sites near them or raise --radius-m.",
+                "Add candidate sites near them or widen the service radius (radius_m).",
             ]
         )
 

@@ -55,7 +55,7 @@ import numpy as np
 import pulp
 
 from tuoyu_sim.allocate.instance import Instance, covered_mask
-from tuoyu_sim.allocate.solvers import SolveOutcome, SolverSpec, solve
+from tuoyu_sim.allocate.solvers import SolveOutcome, SolverSpec, add_row, solve
 
 
 @dataclass
@@ -111,10 +111,8 @@ def build_cover_all(inst: Instance) -> CoverModel:
     x = {j: pulp.LpVariable(f"open_{j}", 0, 1, cat=pulp.LpBinary) for j in used}
     prob.setObjective(pulp.LpAffineExpression([(v, 1.0) for v in x.values()]))
     for g, (key, members) in enumerate(groups.items()):
-        expr = pulp.LpAffineExpression([(x[j], 1.0) for j in key])
-        prob.addConstraint(
-            pulp.LpConstraint(expr, pulp.LpConstraintGE, rhs=1.0, name=f"cover_{g}_c{members[0]}")
-        )
+        terms = [(x[j], 1.0) for j in key]
+        add_row(prob, terms, pulp.LpConstraintGE, 1.0, f"cover_{g}_c{members[0]}")
     return CoverModel(prob, inst, "cover-all", x, 0.0)
 
 
@@ -136,10 +134,8 @@ def build_max_coverage(
     for g, (key, members) in enumerate(live.items()):
         y = pulp.LpVariable(f"covered_{g}", 0, 1)
         obj_terms.append((y, float(weight[members].sum())))
-        expr = pulp.LpAffineExpression([(y, 1.0)] + [(x[j], -1.0) for j in key])
-        prob.addConstraint(
-            pulp.LpConstraint(expr, pulp.LpConstraintLE, rhs=0.0, name=f"cover_{g}_c{members[0]}")
-        )
+        terms = [(y, 1.0)] + [(x[j], -1.0) for j in key]
+        add_row(prob, terms, pulp.LpConstraintLE, 0.0, f"cover_{g}_c{members[0]}")
     prob.setObjective(pulp.LpAffineExpression(obj_terms, constant=constant))
     _limits(prob, inst, x, max_sites, budget_cny)
     return CoverModel(prob, inst, "max-coverage", x, constant)
@@ -153,23 +149,11 @@ def _limits(
     budget_cny: float | None,
 ) -> None:
     if max_sites is not None:
-        prob.addConstraint(
-            pulp.LpConstraint(
-                pulp.LpAffineExpression([(v, 1.0) for v in x.values()]),
-                pulp.LpConstraintLE,
-                rhs=float(max_sites),
-                name="sites",
-            )
-        )
+        sites = [(v, 1.0) for v in x.values()]
+        add_row(prob, sites, pulp.LpConstraintLE, float(max_sites), "sites")
     if budget_cny is not None:
-        prob.addConstraint(
-            pulp.LpConstraint(
-                pulp.LpAffineExpression([(v, float(inst.site_cost[j])) for j, v in x.items()]),
-                pulp.LpConstraintLE,
-                rhs=float(budget_cny),
-                name="budget",
-            )
-        )
+        cost = [(v, float(inst.site_cost[j])) for j, v in x.items()]
+        add_row(prob, cost, pulp.LpConstraintLE, float(budget_cny), "budget")
 
 
 def _build_max_coverage_decay(
@@ -192,23 +176,9 @@ def _build_max_coverage_decay(
         obj_terms.append((z[p], w))
         by_comm.setdefault(i, []).append(p)
         if cand[j]:
-            prob.addConstraint(
-                pulp.LpConstraint(
-                    pulp.LpAffineExpression([(z[p], 1.0), (x[j], -1.0)]),
-                    pulp.LpConstraintLE,
-                    rhs=0.0,
-                    name=f"link_{i}_{j}",
-                )
-            )
+            add_row(prob, [(z[p], 1.0), (x[j], -1.0)], pulp.LpConstraintLE, 0.0, f"link_{i}_{j}")
     for i, ps in by_comm.items():
-        prob.addConstraint(
-            pulp.LpConstraint(
-                pulp.LpAffineExpression([(z[p], 1.0) for p in ps]),
-                pulp.LpConstraintLE,
-                rhs=1.0,
-                name=f"assign_{i}",
-            )
-        )
+        add_row(prob, [(z[p], 1.0) for p in ps], pulp.LpConstraintLE, 1.0, f"assign_{i}")
     prob.setObjective(pulp.LpAffineExpression(obj_terms))
     _limits(prob, inst, x, max_sites, budget_cny)
     return CoverModel(prob, inst, "max-coverage", x, 0.0)

@@ -1,72 +1,53 @@
 r"""The min-cost model solved part by part: Dantzig–Wolfe over connected components.
 
-Communities and sites that share no radius interact only through the district
-targets: the coverage share and the places per 1,000 (the budget only caps the
-cost being minimised, so it is a check afterwards). Each connected component
-:math:`k` of the community–site graph is a part with its own integer set
-:math:`Z_k` (every local constraint of :mod:`.mincost`: capacity, area,
-ratios, health staff, walk-in sizing, the per-community floor, the circle), its
-cost :math:`c_k(z)`, served demand :math:`q_k(z)` and added places
+Why the model is split, how the parts are joined and when this path is taken:
+:mod:`.strategy`. Here, the method in full.
+
+Each connected component :math:`k` of the community–site graph is a part with
+its own integer set :math:`Z_k` (every local row of :mod:`.mincost`: capacity,
+area, staffing, health staff, walk-in sizing, the per-community floor, the
+circle), its cost :math:`c_k(z)`, served demand :math:`q_k(z)` and added places
 :math:`x_k(z)`. The model is
 
 .. math::
 
     \min \sum_k c_k(z_k) \quad\text{s.t.}\quad
-    \sum_k q_k(z_k) \ge \sigma D,\quad \sum_k x_k(z_k) \ge P,\quad z_k \in Z_k.
+    \sum_k q_k(z_k) \ge \gamma D,\quad \sum_k x_k(z_k) \ge P,\quad z_k \in Z_k.
 
 **Lagrangian bound.** For any :math:`\lambda, \mu \ge 0`
 
 .. math::
 
-    L(\lambda, \mu) = \lambda \sigma D + \mu P
+    L(\lambda, \mu) = \lambda \gamma D + \mu P
         + \sum_k \min_{z \in Z_k} \big(c_k(z) - \lambda q_k(z) - \mu x_k(z)\big)
 
 is a lower bound on the optimum (each part's minimum is taken as its solver's
 proven dual bound, so the bound holds even when a part stops short of optimal).
 
-**Column generation.** The restricted master LP chooses a convex combination of
-known solutions (columns) of each part; its duals give :math:`(\lambda, \mu)`;
-each part is priced by its own small MILP, and a solution with negative reduced
-cost becomes a new column. The duals of the whole model's LP relaxation lie
-below those of the integer model (a fractional site carries load more cheaply),
-so a line search along their ray first prices every part loosely (a node
-limit) at a few points (:func:`_line_search`), steps out until the parts' plans give
-more than is needed, and goes to where the upper estimate of the bound from the
-plans known peaks inside the bracket; the first full round prices there. Later
-rounds stay in a box around the duals of the best bound so far (box step),
-widened when it holds them back. A part is not re-solved when two priced points
-with the same :math:`\mu` bracket :math:`\lambda` and the bound interpolated
-between them (valid: the part's Lagrangian function is concave in
-:math:`\lambda`) is within its slack of its best known plan. The parts of one
-round share a slack (yuan) that starts loose and shrinks to a quarter of the gap
-asked for (or to what the integer master's plan leaves of it): each part claims
-its share (by pairs) of what is left when its pricing starts and hands back what
-it did not use, and the parts that took the most effort last round (simplex
-iterations and nodes) are priced last, so the hard ones get what the quick ones
-left (a part that was quick in the last full round is asked for only a quarter
-of its claim). With ``threads`` > 1 the parts are priced on that many threads
-(the solvers run outside Python's lock) and keep their first claims.
-The generation stops when the master LP is within half the gap of the best
-bound, when the integer master is within the gap (the parts the master LP splits
-first get their plans at the split, as below), or when nothing new prices out at
-full precision. The gap between the master LP and the bound is judged after each
-round's columns are in.
+**Column generation** (:func:`solve_decomposed`, the steps of
+:class:`_Generation`). The restricted master LP (:meth:`_Master.lp`) chooses a
+convex combination of known solutions (columns) of each part; its duals give
+:math:`(\lambda, \mu)`; each part is priced by its own small MILP
+(:meth:`_Pricer.price`), and a solution with negative reduced cost becomes a
+new column. The first round prices where a line search along the whole
+model's LP duals ends (:func:`_line_search`: those duals lie below the integer
+model's); later rounds stay in a box around the duals of the best bound so far
+(:meth:`_Generation.duals`). The parts of a round share a slack in yuan
+(:meth:`_Generation.slack`, :class:`_Budget`), and a part whose known bounds
+already show its best plan within its share is not priced again
+(:meth:`_Pricer.known`). The generation stops when the master LP is within
+half the gap of the best bound, when the integer master is within the gap, or
+when nothing new prices out at full precision.
 
 **Primal plan.** A part the master LP splits between plans is solved once more
-for its cheapest plan at exactly that split's served demand and places; then
-the master with one column per part (binary) is solved as a small integer
-program (``scipy.optimize.milp``); its plan satisfies every constraint of the
-full model. The gap reported is (plan cost − best Lagrangian bound) / plan
-cost. With one or two coupling rows and many parts, the Lagrangian bound is
-close to the integer optimum (the duality gap is at most about one or two
-parts' nonconvexity), so the proof closes where a solver branching on the whole
-model does not: it branches over the product of the parts' trees, this within
-each part.
+for its cheapest plan at exactly that split's served demand and places
+(:meth:`_Generation.add_levels`); then the master with one column per part
+(binary; :meth:`_Master.ip`) is solved as a small integer program; its plan
+satisfies every constraint of the full model. The gap reported is (plan cost −
+best Lagrangian bound) / plan cost.
 
-**Closing** (:func:`solve_model`). If a gap above the one asked for remains
-(few parts, so a relatively large duality gap), the whole model is solved from
-the parts' plan for the time left, and the better plan and the better bound are
-kept. The outcome is ``optimal`` only when the bound proves it.
+**The solver asked for solves everything**: the parts, the whole model's LP
+relaxation and both masters, through PuLP (a run with CBC calls no HiGHS).
 
 **Repeatability.** No step reads the clock to decide anything: the parts are
 limited by gaps and node counts, ordered by their solvers' effort, and the
@@ -91,7 +72,6 @@ from typing import Any, TypeVar
 import numpy as np
 import pulp
 import scipy.sparse as sp
-from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 from scipy.sparse.csgraph import connected_components
 
 from tuoyu_sim.allocate.greedy import greedy_start
@@ -109,9 +89,10 @@ from tuoyu_sim.allocate.solvers import (
     SolveOutcome,
     SolverSpec,
     Status,
-    make_solver,
-    quiet_stdout,
+    add_row,
     rel_gap,
+    solve,
+    solve_lp,
 )
 from tuoyu_sim.errors import SolverError
 from tuoyu_sim.geography import Pairs
@@ -257,7 +238,7 @@ class _Pricer:
         started = False
         if self.columns:
             best = min(self.columns, key=lambda c: c.cost - lam * c.served - mu * c.places)
-            started = set_warm_start(m, as_start(best.solution))
+            started = set_warm_start(m, best.solution.as_start())
         sol = solve_min_cost(m, spec, warm_start=False, started=started)
         o = sol.outcome
         self.work = o.work
@@ -280,328 +261,360 @@ def _column(sub: Instance, sol: MinCostSolution) -> Column:
 
 
 def _level_rows(p: _Pricer, served: float, places: float) -> list[str]:
+    """Rows that hold the part to at least ``served`` and ``places``; their names."""
     m = p.model
     rows = []
     if served > 0:
-        m.prob.addConstraint(
-            pulp.LpConstraint(m.served, pulp.LpConstraintGE, "level_served", served * (1 - 1e-9))
-        )
+        add_row(m.prob, m.served, pulp.LpConstraintGE, served * (1 - 1e-9), "level_served")
         rows.append("level_served")
     if places > 0:
-        m.prob.addConstraint(
-            pulp.LpConstraint(
-                p.places, pulp.LpConstraintGE, "level_places", math.ceil(places - 1e-9)
-            )
-        )
+        add_row(m.prob, p.places, pulp.LpConstraintGE, math.ceil(places - 1e-9), "level_places")
         rows.append("level_places")
     return rows
 
 
-def _master_lp(
-    pricers: list[_Pricer], need_served: float, need_places: float, penalty: float
-) -> tuple[float, float, float, np.ndarray, np.ndarray]:
-    """Restricted master LP: value, coverage dual, places dual, convexity duals and
-    the weight of every column (parts in order, columns in order)."""
-    cols = [(k, c) for k, p in enumerate(pricers) for c in p.columns]
-    n_k = len(pricers)
-    cost = np.array([c.cost for _k, c in cols] + [penalty, penalty])
-    a_eq = np.zeros((n_k, len(cols) + 2))
-    for idx, (k, _c) in enumerate(cols):
-        a_eq[k, idx] = 1.0
-    a_ub = np.zeros((2, len(cols) + 2))
-    a_ub[0, : len(cols)] = [-c.served for _k, c in cols]
-    a_ub[1, : len(cols)] = [-c.places for _k, c in cols]
-    a_ub[0, -2] = -1.0
-    a_ub[1, -1] = -1.0
-    res = linprog(
-        cost,
-        A_ub=a_ub,
-        b_ub=[-need_served, -need_places],
-        A_eq=a_eq,
-        b_eq=np.ones(n_k),
-        bounds=(0, None),
-        method="highs",
-    )
-    if res.status != 0:
-        raise SolverError(f"min-cost by parts: the master LP failed ({res.message})")
-    lam, mu = (-float(x) for x in res.ineqlin.marginals)
-    return (
-        float(res.fun),
-        max(0.0, lam),
-        max(0.0, mu),
-        np.asarray(res.eqlin.marginals),
-        np.asarray(res.x[: len(cols)]),
-    )
+@dataclass(frozen=True)
+class _MasterLP:
+    """The restricted master LP solved: its value, the duals of its rows and the
+    weight of every column (parts in order, columns in order)."""
+
+    value: float
+    lam: float
+    """Dual of the served-demand row, yuan per place's worth served (>= 0)."""
+    mu: float
+    """Dual of the places row, yuan per place (>= 0)."""
+    pi: np.ndarray
+    """Dual of each part's convexity row."""
+    theta: np.ndarray
 
 
-def _master_ip(
-    pricers: list[_Pricer],
-    need_served: float,
-    need_places: float,
-    time_limit: float | None,
-    node_limit: int | None = None,
-) -> tuple[float, list[int]] | None:
-    """One column per part, binary; the cheapest combination meeting both targets
-    (within ``node_limit`` nodes; ``time_limit``: the caller's outer bound only)."""
-    cols = [(k, i, c) for k, p in enumerate(pricers) for i, c in enumerate(p.columns)]
-    n_k = len(pricers)
-    cost = np.array([c.cost for _k, _i, c in cols])
-    a = sp.lil_matrix((n_k + 2, len(cols)))
-    for idx, (k, _i, c) in enumerate(cols):
-        a[k, idx] = 1.0
-        a[n_k, idx] = c.served
-        a[n_k + 1, idx] = c.places
-    lo = np.r_[np.ones(n_k), need_served, need_places]
-    hi = np.r_[np.ones(n_k), np.inf, np.inf]
-    with quiet_stdout():  # scipy's HiGHS may print from inside its MIP heuristics
-        res = milp(
-            cost,
-            constraints=LinearConstraint(a.tocsr(), lo, hi),
-            integrality=np.ones(len(cols)),
-            bounds=Bounds(0, 1),
-            options={"mip_rel_gap": 1e-9}
-            | ({} if time_limit is None else {"time_limit": max(1.0, time_limit)})
-            | ({} if node_limit is None else {"node_limit": node_limit}),
+@dataclass(frozen=True)
+class _Master:
+    """The two district rows the parts share, over the parts' columns."""
+
+    pricers: list[_Pricer]
+    need_served: float
+    need_places: float
+    penalty: float
+    """Cost of a unit short of a district row in the master LP (keeps it feasible)."""
+    spec: SolverSpec
+
+    def lp(self) -> _MasterLP:
+        """The restricted master LP: a convex combination of each part's columns
+        meeting both district rows (or paying ``penalty`` per unit short)."""
+        prob, cols = self._problem(integer=False)
+        if not solve_lp(prob, _master_spec(self.spec)):
+            status = pulp.LpStatus.get(prob.status, str(prob.status))
+            raise SolverError(f"min-cost by parts: the master LP failed ({status})")
+        rows = prob.constraints
+        return _MasterLP(
+            float(pulp.value(prob.objective) or 0.0),
+            max(0.0, float(rows["served"].pi or 0.0)),
+            max(0.0, float(rows["places"].pi or 0.0)),
+            np.array([float(rows[f"part_{k}"].pi or 0.0) for k in range(len(self.pricers))]),
+            np.array([float(v.varValue or 0.0) for v in cols]),
         )
-    if res.x is None:
-        return None
-    chosen = [0] * n_k
-    for idx, (k, i, _c) in enumerate(cols):
-        if res.x[idx] > 0.5:
-            chosen[k] = i
-    return float(res.fun), chosen
+
+    def ip(self, time_limit: float | None, node_limit: int | None = None) -> _MasterIP | None:
+        """One column per part, binary; the cheapest combination meeting both
+        district rows (within ``node_limit`` nodes; ``time_limit``: the caller's
+        outer bound only), or None when none is found."""
+        prob, cols = self._problem(integer=True)
+        spec = dataclasses.replace(
+            _master_spec(self.spec),
+            time_limit_s=None if time_limit is None else max(1.0, time_limit),
+            node_limit=node_limit,
+        )
+        outcome = solve(prob, spec)
+        if not outcome.has_solution or outcome.objective is None:
+            return None
+        chosen = [0] * len(self.pricers)
+        owner = [(k, i) for k, p in enumerate(self.pricers) for i in range(len(p.columns))]
+        for v, (k, i) in zip(cols, owner, strict=True):
+            if (v.varValue or 0.0) > 0.5:
+                chosen[k] = i
+        # the plan's cost from its columns (whole yuan), not the solver's values
+        # of the binaries, which are whole only to its tolerance
+        cost = sum(p.columns[i].cost for p, i in zip(self.pricers, chosen, strict=True))
+        return _MasterIP(cost, chosen)
+
+    def _problem(self, integer: bool) -> tuple[pulp.LpProblem, list[pulp.LpVariable]]:
+        """The master over every column, parts in order, and its column variables:
+        binary with ``integer``, else continuous with a penalised shortfall."""
+        prob = pulp.LpProblem("master", pulp.LpMinimize)
+        columns = [c for p in self.pricers for c in p.columns]
+        # named so that they sort in column order: PuLP hands them over by name
+        cat = pulp.LpBinary if integer else pulp.LpContinuous
+        cols = [pulp.LpVariable(f"col_{n:07d}", 0, None, cat) for n in range(len(columns))]
+        cost = [(v, c.cost) for v, c in zip(cols, columns, strict=True)]
+        served = [(v, c.served) for v, c in zip(cols, columns, strict=True)]
+        places = [(v, c.places) for v, c in zip(cols, columns, strict=True)]
+        if not integer:
+            short = [pulp.LpVariable(f"short_{i}", 0) for i in (1, 2)]
+            cost += [(v, self.penalty) for v in short]
+            served.append((short[0], 1.0))
+            places.append((short[1], 1.0))
+        prob.setObjective(pulp.LpAffineExpression(cost))
+        add_row(prob, served, pulp.LpConstraintGE, self.need_served, "served")
+        add_row(prob, places, pulp.LpConstraintGE, self.need_places, "places")
+        at = 0
+        for k, p in enumerate(self.pricers):
+            mine = [(v, 1.0) for v in cols[at : at + len(p.columns)]]
+            add_row(prob, mine, pulp.LpConstraintEQ, 1.0, f"part_{k}")
+            at += len(p.columns)
+        return prob, cols
 
 
-def use_parts(inst: Instance, options: MinCostOptions) -> bool:
-    """Whether :func:`solve_model` solves by parts (the one place this is chosen):
-    the cost objective, no budget (a budget couples the parts' costs), and at
-    least two parts with communities.
-
-    Measured (HiGHS, gap 0.1%, one thread; ``docs/allocation.md``, "Which path"):
-    by parts wins by far where the whole model does not close its gap (a
-    clustered 200 x 50 district with coverage 1.0: 11.8 s against more than
-    120 s; 1,000 x 200 clustered: 10-67 s against not proven in 300 s) and loses
-    by seconds where the whole model is quick (Yanzhou, 85 parts: 15.8-23.0 s
-    against 6.8-14.6 s). No rule by size separates the two on the few districts
-    measured (both kinds occur at 200 x 50), so any district that falls apart is
-    solved by parts: its losses are seconds, its wins minutes.
-    """
-    if not options.decompose or options.objective != "cost" or options.budget_cny is not None:
-        return False
-    if options.cover_every_community and np.unique(inst.pairs.rows).size < inst.n_communities:
-        return False  # a community no site reaches: the whole model proves it infeasible
-    return sum(1 for p in parts(inst) if p.communities.size) >= 2
+@dataclass(frozen=True)
+class _MasterIP:
+    value: float
+    """Cost of the plan (yuan)."""
+    chosen: list[int]
+    """The column chosen in each part."""
 
 
-def solve_model(inst: Instance, options: MinCostOptions, spec: SolverSpec) -> MinCostSolution:
-    """Solve the min-cost model: by parts when :func:`use_parts` says so, else whole.
-
-    When the parts' plans cannot be combined to meet the targets, the whole
-    model is solved, so that an infeasible verdict is always the solver's proof.
-    """
-    # The whole model, alone or closing after the parts, goes without the envelope
-    # rows: they only slow each node there (Yanzhou: 54 s against 224 s under CBC,
-    # 8 s against 15 s under HiGHS when closing; 6.8-14.6 s against 29.0-62.6 s
-    # alone under HiGHS; a uniform 200 x 50 district: 0.23% against 0.49% after 60 s).
-    whole_options = dataclasses.replace(options, envelope=False)
-    if not use_parts(inst, options):
-        return solve_min_cost(build_min_cost(inst, whole_options), spec)
-    t0 = time.perf_counter()
-    try:
-        sol = solve_decomposed(inst, options, spec)
-    except SolverError:
-        sol = None  # the master LP failed: the whole model decides
-    model = build_min_cost(inst, whole_options)
-    left = None if spec.time_limit_s is None else spec.time_limit_s - (time.perf_counter() - t0)
-    whole_spec = dataclasses.replace(spec, time_limit_s=None if left is None else max(1.0, left))
-    # rows within 1e-6 of their scale: the integer master's own feasibility tolerance
-    if (
-        sol is None
-        or not sol.outcome.has_solution
-        or not set_warm_start(model, as_start(sol), eps=1e-6)
-    ):
-        # no plan by parts (or, defensively, one that breaks a row of the whole model)
-        return solve_min_cost(model, whole_spec, warm_start=False)
-    o = sol.outcome
-    if o.gap is None or o.gap <= spec.gap or (left is not None and left < 1.0):
-        return sol
-    # The parts' bound leaves a duality gap: branch on the whole model, starting
-    # from the parts' plan, for the time left; keep the better plan and bound.
-    whole = solve_min_cost(model, whole_spec, warm_start=False, started=True)
-    w = whole.outcome
-    if w.status == "infeasible":
-        return whole  # the solver's proof outranks the parts' plan (never seen)
-    if not w.has_solution or w.objective is None or o.objective is None:
-        return sol
-    best = whole if w.objective < o.objective else sol
-    value = min(w.objective, o.objective)
-    bound = max(b for b in (w.bound, o.bound, -math.inf) if b is not None)
-    gap = rel_gap(value, bound) if math.isfinite(bound) else math.inf
-    outcome = SolveOutcome(
-        "optimal" if gap <= PROVEN_GAP else "feasible",
-        spec.name,
-        value,
-        bound,
-        gap,
-        time.perf_counter() - t0,
-        f"{o.message}; then the whole model: {w.message}",
-    )
-    return dataclasses.replace(best, outcome=outcome)
+def _big(inst: Instance) -> float:
+    """Duals (yuan) high enough that every part serves all it can and adds every
+    place it can: the first columns' other end."""
+    return 1e3 * max(float(inst.role_cost.max()), float(inst.site_cost.max(initial=0)), 1.0)
 
 
-def as_start(sol: MinCostSolution) -> dict[str, np.ndarray]:
-    """A solution's decisions in the form :func:`.mincost.set_warm_start` takes."""
-    return {
-        "opened": sol.opened,
-        "added": sol.added_places,
-        "walk": sol.walk_in_places,
-        "staff": sol.added_staff,
-        "share": sol.share,
-    }
+def _master_spec(spec: SolverSpec) -> SolverSpec:
+    """The masters: the solver asked for, no time limit of its own, a gap that
+    proves the combination (they are small)."""
+    return SolverSpec(spec.name, gap=1e-9, threads=spec.threads)
 
 
 def solve_decomposed(inst: Instance, options: MinCostOptions, spec: SolverSpec) -> MinCostSolution:
-    """Solve the min-cost model by parts (see the module docstring)."""
-    t0 = time.perf_counter()
-    deadline = None if spec.time_limit_s is None else t0 + spec.time_limit_s
-    pricers = _pricers(inst, options)
-    total = float(inst.demand.sum())
-    need_served = options.coverage_share * total if total > 0 else 0.0
-    need_places = inst.places_needed_per_1000(options.places_per_1000)
-    target = max(spec.gap, PROVEN_GAP)
-    n_pairs = np.array([max(1, p.part.pairs.size) for p in pricers], dtype=float)
-    weight = n_pairs / n_pairs.sum()
-    # effort (simplex iterations and nodes) of each part's last pricing: what
-    # orders the parts and shares the slack, the same on any machine load
-    took = np.zeros(len(pricers))
+    """Solve the min-cost model by parts (see the module docstring): each part's
+    first plans, the duals to price first at, rounds of column generation until
+    the bound and the masters meet, and the integer master's plan."""
+    gen = _Generation.start(inst, options, spec)
+    if not gen.first_columns():
+        return gen.no_solution("a part has no solution")
+    gen.first_duals()
+    while gen.round():
+        pass
+    return gen.plan()
 
-    def sub_spec(gap_abs: float) -> SolverSpec:
-        # A part may stop within ``gap_abs`` (yuan) of its optimum. The only
-        # clock is the caller's time limit, the outer bound of the whole solve.
-        left = None if deadline is None else max(1.0, deadline - time.perf_counter())
+
+@dataclass
+class _Generation:
+    """The state of one solve by parts, and its steps (:func:`solve_decomposed`)."""
+
+    inst: Instance
+    options: MinCostOptions
+    spec: SolverSpec
+    t0: float
+    deadline: float | None
+    """The caller's time limit, the only clock (``time.perf_counter``)."""
+    pricers: list[_Pricer]
+    master: _Master
+    target: float
+    """The relative gap asked for (at least :data:`PROVEN_GAP`)."""
+    weight: np.ndarray
+    """Each part's share of the pairs: its share of a round's slack."""
+    took: np.ndarray
+    """Effort (simplex iterations and nodes) of each part's last pricing: what
+    orders the parts and shares the slack, the same on any machine load."""
+    best_lb: float = -math.inf
+    centre: tuple[float, float] | None = None
+    """The duals of the best bound so far (the box step's centre)."""
+    first: tuple[float, float] | None = None
+    """Where the first round prices (the line search's point, or the LP's duals)."""
+    searched: bool = False
+    width: float = 0.03
+    """Half-width of the box, relative to its centre."""
+    iterations: int = 0
+    tighten: bool = False
+    incumbent: float | None = None
+    """Cost of the best integer master plan so far."""
+    levelled: set[tuple[int, float, float]] = dataclasses.field(default_factory=set)
+
+    @classmethod
+    def start(cls, inst: Instance, options: MinCostOptions, spec: SolverSpec) -> _Generation:
+        t0 = time.perf_counter()
+        pricers = _pricers(inst, options)
+        total = float(inst.demand.sum())
+        master = _Master(
+            pricers,
+            options.coverage_share * total if total > 0 else 0.0,
+            inst.places_needed_per_1000(options.places_per_1000),
+            10 * _big(inst),
+            spec,
+        )
+        n_pairs = np.array([max(1, p.part.pairs.size) for p in pricers], dtype=float)
+        return cls(
+            inst,
+            options,
+            spec,
+            t0,
+            None if spec.time_limit_s is None else t0 + spec.time_limit_s,
+            pricers,
+            master,
+            max(spec.gap, PROVEN_GAP),
+            n_pairs / n_pairs.sum(),
+            np.zeros(len(pricers)),
+        )
+
+    # -- the clock: the caller's outer bound only ---------------------------------
+
+    def time_left(self) -> float | None:
+        return None if self.deadline is None else max(1.0, self.deadline - time.perf_counter())
+
+    def out_of_time(self) -> bool:
+        return self.deadline is not None and time.perf_counter() > self.deadline
+
+    def part_spec(self, gap_abs: float) -> SolverSpec:
+        """A part may stop within ``gap_abs`` (yuan) of its optimum."""
         return SolverSpec(
-            spec.name,
-            time_limit_s=left,
+            self.spec.name,
+            time_limit_s=self.time_left(),
             gap=PROVEN_GAP / 10,
-            threads=spec.threads,
+            threads=self.spec.threads,
             gap_abs=max(1e-6, gap_abs),
         )
 
-    big = 1e3 * max(float(inst.role_cost.max()), float(inst.site_cost.max(initial=0)), 1.0)
-    best_lb = -math.inf
-    start = greedy_start(
-        inst, options.coverage_share, options.min_community_share, options.places_per_1000
-    )
+    # -- the steps ------------------------------------------------------------------
 
-    def first_columns(k: int) -> bool:
-        p = pricers[k]
-        col = None if start is None else _start_column(p, start)
-        if col is not None:
-            p.columns.append(col)
-        for lam, mu in ((0.0, 0.0),) if col is not None else ((0.0, 0.0), (big, big)):
-            col, bound = p.price(lam, mu, sub_spec(0.0))
-            if col is None:
+    def first_columns(self) -> bool:
+        """Each part's piece of the greedy plan and its cheapest plan (with no
+        greedy piece, also its plan at very high duals); False if a part has none."""
+        o = self.options
+        start = greedy_start(self.inst, o.coverage_share, o.min_community_share, o.places_per_1000)
+        big = _big(self.inst)
+
+        def first(k: int) -> bool:
+            p = self.pricers[k]
+            col = None if start is None else _start_column(p, start)
+            if col is not None:
+                p.columns.append(col)
+            for lam, mu in ((0.0, 0.0),) if col is not None else ((0.0, 0.0), (big, big)):
+                col, bound = p.price(lam, mu, self.part_spec(0.0))
+                if col is None:
+                    return False
+                p.columns.append(col)
+                p.bounds[(lam, mu)] = bound
+            return True
+
+        return all(_each(first, range(len(self.pricers)), self.spec.threads))
+
+    def first_duals(self) -> None:
+        """The whole model's LP duals, and with any positive, the line search along
+        their ray: the LP's duals lie below the integer model's (a fractional site
+        carries load more cheaply)."""
+        self.first = _lp_duals(self.inst, self.options, self.spec, self.deadline)
+        if self.first is not None and (self.first[0] > 0 or self.first[1] > 0):
+            m = self.master
+            self.first, lb = _line_search(
+                self.pricers,
+                self.first,
+                m.need_served,
+                m.need_places,
+                self.spec,
+                self.deadline,
+                self.took,
+            )
+            self.best_lb = max(self.best_lb, lb)
+            self.centre, self.searched = self.first, True
+
+    def round(self) -> bool:
+        """One round of column generation; False when the generation ends."""
+        self.iterations += 1
+        lp = self.master.lp()
+        lam, mu = self.duals(lp)
+        at_lp = lam == lp.lam and mu == lp.mu
+        # the first round prices at the line search's point, if there was one
+        at_search = self.iterations == 1 and self.searched
+        slack, least = self.slack(lp.value, closing=at_lp or at_search)
+        lb, added, complete = self.price_round(lam, mu, slack, lp.pi if at_lp else None, at_search)
+        if complete and lb > self.best_lb:
+            self.best_lb, self.centre = lb, (lam, mu)
+        out_of_time = self.out_of_time()
+        # the round's columns lower the master: judge the gap on its new value
+        lp_value = self.master.lp().value if added else lp.value
+        if out_of_time or rel_gap(lp_value, self.best_lb) <= self.target / 2:
+            return False
+        if (
+            complete
+            and math.isfinite(self.best_lb)
+            and rel_gap(lp_value, self.best_lb) <= 2 * self.target
+        ):
+            # near the end the integer master may already be within the gap,
+            # once the parts the master LP splits have their plans at the split
+            self.add_levels()
+            ip = self.master.ip(self.time_left(), MASTER_IP_NODES)
+            if ip is not None and rel_gap(ip.value, self.best_lb) <= self.target:
                 return False
-            p.columns.append(col)
-            p.bounds[(lam, mu)] = bound
+            if ip is not None:
+                self.incumbent = (
+                    ip.value if self.incumbent is None else min(self.incumbent, ip.value)
+                )
+        if added == 0:
+            if not at_lp:
+                self.width *= 4  # the box held the duals back: widen it
+            elif slack <= least:
+                return False
+            else:
+                self.tighten = True  # nothing new at this precision: price exactly once more
         return True
 
-    levelled: set[tuple[int, float, float]] = set()
+    def duals(self, lp: _MasterLP) -> tuple[float, float]:
+        """Where this round prices: first where the line search ended (or at the
+        whole model's LP duals), much nearer the end than the duals of a master
+        with two columns per part; then the master's duals within a box around
+        the duals of the best bound (the master's duals jump about while it has
+        few columns)."""
+        if self.first is not None:
+            first, self.first = self.first, None
+            return first
+        if self.centre is None:
+            return lp.lam, lp.mu
+        inst = self.inst
+        scale = inst.place_cost + float(inst.role_cost.min()) / float(inst.ratio.max(initial=1))
+        lam0, mu0 = self.centre
+        return (
+            _clamp(lp.lam, lam0, self.width * max(lam0, scale)),
+            _clamp(lp.mu, mu0, self.width * max(mu0, scale)),
+        )
 
-    def add_levels() -> None:
-        """A part the master LP splits between plans gets its cheapest plan at
-        exactly that split's served demand and places, so that the integer
-        master can match the split."""
-        theta = _master_lp(pricers, need_served, need_places, penalty)[4]
-        at = 0
-        split: list[tuple[int, float, float]] = []
-        for k, p in enumerate(pricers):
-            w = theta[at : at + len(p.columns)]
-            at += len(p.columns)
-            if w.size == 0 or w.max() > 1.0 - 1e-6:
-                continue
-            served = float(sum(t * c.served for t, c in zip(w, p.columns, strict=True)))
-            places = float(sum(t * c.places for t, c in zip(w, p.columns, strict=True)))
-            if (k, served, places) not in levelled:
-                levelled.add((k, served, places))
-                split.append((k, served, places))
-        for (k, _s, _x), col in zip(split, _each(level, split, spec.threads), strict=True):
-            p = pricers[k]
-            if col is not None and not any(_same(col, c) for c in p.columns):
-                p.columns.append(col)
+    def slack(self, lp_value: float, closing: bool) -> tuple[float, float]:
+        """The slack (yuan) the parts of this round share, and the least it may be.
 
-    def level(job: tuple[int, float, float]) -> Column | None:
-        k, served, places = job
-        if deadline is not None and time.perf_counter() > deadline:
-            return None
-        # a plan, not a proof: within a tenth of the gap asked for, of this part's cost
-        loose = dataclasses.replace(sub_spec(0.0), gap=target / 10)
-        return pricers[k].at_level(served, places, loose)
-
-    if not all(_each(first_columns, range(len(pricers)), spec.threads)):
-        return _no_solution(inst, spec, t0, "a part has no solution")
-    penalty = 10 * big
-    iterations = 0
-    tighten = False
-    incumbent: float | None = None  # cost of the best integer master plan so far
-    first = _lp_duals(inst, options, spec, deadline)
-    centre: tuple[float, float] | None = None  # the duals of the best bound so far
-    searched = False
-    if first is not None and (first[0] > 0 or first[1] > 0):
-        # The LP's duals lie below the integer model's (a fractional site carries
-        # load more cheaply): find where the Lagrangian stops rising along their
-        # ray with quick, time-capped pricings, then price tightly there.
-        first, lb = _line_search(pricers, first, need_served, need_places, spec, deadline, took)
-        if lb > best_lb:
-            best_lb = lb
-        centre, searched = first, True
-    width = 0.03
-    scale = inst.place_cost + float(inst.role_cost.min()) / float(inst.ratio.max(initial=1))
-    while True:
-        iterations += 1
-        lp_value, lam_lp, mu_lp, pi, _theta = _master_lp(pricers, need_served, need_places, penalty)
-        if first is not None:
-            # the first round prices where the line search ended (or at the whole
-            # model's LP duals), much nearer the end than the duals of a master
-            # with two columns per part
-            (lam, mu), first = first, None
-        elif centre is not None:
-            # box step: the master's duals jump about while it has few columns;
-            # stay within a box around the duals of the best bound
-            lam = _clamp(lam_lp, centre[0], width * max(centre[0], scale))
-            mu = _clamp(mu_lp, centre[1], width * max(centre[1], scale))
-        else:
-            lam, mu = lam_lp, mu_lp
-        at_lp = lam == lam_lp and mu == mu_lp
-        # the first round prices at the line search's point, if there was one
-        at_search = iterations == 1 and searched
-        closing = at_lp or at_search
-        # early rounds price loosely (the duals are still moving); the slack
-        # shrinks with the distance between the master LP and the bound, down to a
-        # quarter of the gap asked for
+        Early rounds price loosely (the duals are still moving); the slack shrinks
+        with the distance between the master LP and the bound, down to a quarter
+        of the gap asked for. ``closing``: the master's own duals inside the box,
+        or the line search's point: perhaps the last round, so price tightly
+        enough for its bound to close the gap (0.4 of it for the parts' slack, the
+        rest for the plan's distance and the duals' miss; 0.5 took a second round
+        with one age class)."""
+        target, best_lb = self.target, self.best_lb
         least = 0.25 * abs(lp_value) * target
-        if incumbent is not None:
+        if self.incumbent is not None:
             # the integer master's plan in hand: the gap asked for, less what
             # separates that plan from the master LP, is room for the parts
-            least = max(least, 0.5 * (target * incumbent - (incumbent - lp_value)))
-        if tighten:
-            slack = least
-        elif math.isfinite(best_lb):
-            slack = max(least, 0.25 * (lp_value - best_lb))
-            if closing:
-                # the master's own duals inside the box, or the line search's
-                # point: perhaps the last round, so price tightly enough for its
-                # bound to close the gap (0.4 of it for the parts' slack, the
-                # rest for the plan's distance and the duals' miss; 0.5 took a
-                # second round with one age class)
-                slack = max(least, min(slack, 0.4 * target * abs(lp_value)))
-        else:
-            slack = max(least, 0.01 * abs(lp_value))
-        lb = lam * need_served + mu * need_places
-        added = 0
+            least = max(least, 0.5 * (target * self.incumbent - (self.incumbent - lp_value)))
+        if self.tighten:
+            return least, least
+        if not math.isfinite(best_lb):
+            return max(least, 0.01 * abs(lp_value)), least
+        slack = max(least, 0.25 * (lp_value - best_lb))
+        if closing:
+            slack = max(least, min(slack, 0.4 * target * abs(lp_value)))
+        return slack, least
+
+    def price_round(
+        self, lam: float, mu: float, slack: float, pi: np.ndarray | None, searched_last: bool
+    ) -> tuple[float, int, bool]:
+        """Price the parts at ``(lam, mu)`` sharing ``slack``: the Lagrangian bound,
+        the number of new columns (``pi``: the master's convexity duals, when it
+        prices at the master's own duals, for the reduced costs) and whether every
+        part was priced (a complete bound)."""
+        m, took, weight = self.master, self.took, self.weight
+        lb = lam * m.need_served + mu * m.need_places
         todo = []
         spent = 0.0
-        for k, p in enumerate(pricers):
+        for k, p in enumerate(self.pricers):
             known, value = p.known(lam, mu)
             if value - known <= slack * float(weight[k]):
                 lb += known  # the plans known already are within this part's slack
@@ -611,27 +624,21 @@ def solve_decomposed(inst: Instance, options: MinCostOptions, spec: SolverSpec) 
         # the quick parts first: the slack they do not use goes to the hard ones
         todo.sort(key=lambda k: took[k])
         budget = _Budget(
-            slack - spent, float(weight[todo].sum()) if todo else 0.0, spec.threads == 1
+            slack - spent, float(weight[todo].sum()) if todo else 0.0, self.spec.threads == 1
         )
+        slowest = float(took.max())
 
-        def price(
-            k: int,
-            lam: float = lam,
-            mu: float = mu,
-            budget: _Budget = budget,
-            slowest: float = float(took.max()),
-            searched_last: bool = at_search,
-        ) -> Priced:
-            if deadline is not None and time.perf_counter() > deadline:
+        def price(k: int) -> Priced:
+            if self.out_of_time():
                 return None  # this round's bound would miss parts
             claimed = budget.claim(float(weight[k]))
-            p = pricers[k]
+            p = self.pricers[k]
             # a part that was quick in the last full round is asked for a quarter
             # of its claim (it costs it little) and hands the rest on to the slow
             # ones; not right after the line search, whose capped times say
             # little about a tight pricing
             ask = claimed if took[k] >= 0.5 * slowest or searched_last else 0.25 * claimed
-            col, bound = p.price(lam, mu, sub_spec(ask))
+            col, bound = p.price(lam, mu, self.part_spec(ask))
             took[k] = p.work
             used = claimed
             if col is not None and math.isfinite(bound):
@@ -640,19 +647,19 @@ def solve_decomposed(inst: Instance, options: MinCostOptions, spec: SolverSpec) 
             budget.settle(claimed, used)
             return col, bound
 
-        priced = _each(price, todo, spec.threads)
-        complete = all(r is not None for r in priced)
+        priced = _each(price, todo, self.spec.threads)
+        added = 0
         for k, r in zip(todo, priced, strict=True):
             if r is None:
                 continue
-            p = pricers[k]
+            p = self.pricers[k]
             col, bound = r
             lb += bound
             if col is None:
                 continue
             if math.isfinite(bound):
                 p.bounds[(lam, mu)] = bound
-            if at_lp:
+            if pi is not None:
                 rc = col.cost - lam * col.served - mu * col.places - pi[k]
                 new = rc < -1e-6 * max(1.0, abs(col.cost))
             else:
@@ -660,50 +667,71 @@ def solve_decomposed(inst: Instance, options: MinCostOptions, spec: SolverSpec) 
             if new:
                 p.columns.append(col)
                 added += 1
-        if complete and lb > best_lb:
-            best_lb, centre = lb, (lam, mu)
-        out_of_time = deadline is not None and time.perf_counter() > deadline
-        if added:
-            # the round's columns lower the master: judge the gap on its new value
-            lp_value = _master_lp(pricers, need_served, need_places, penalty)[0]
-        if out_of_time or rel_gap(lp_value, best_lb) <= target / 2:
-            break
-        if complete and math.isfinite(best_lb) and rel_gap(lp_value, best_lb) <= 2 * target:
-            # near the end the integer master may already be within the gap,
-            # once the parts the master LP splits have their plans at the split
-            add_levels()
-            left = None if deadline is None else max(1.0, deadline - time.perf_counter())
-            ip = _master_ip(pricers, need_served, need_places, left, MASTER_IP_NODES)
-            if ip is not None and rel_gap(ip[0], best_lb) <= target:
-                break
-            if ip is not None:
-                incumbent = ip[0] if incumbent is None else min(incumbent, ip[0])
-        if added == 0:
-            if not at_lp:
-                width *= 4  # the box held the duals back: widen it
-            elif slack <= least:
-                break
-            else:
-                tighten = True  # nothing new at this precision: price exactly once more
-    add_levels()
-    left = None if deadline is None else max(1.0, deadline - time.perf_counter())
-    ip = _master_ip(pricers, need_served, need_places, left)
-    if ip is None:
-        return _no_solution(inst, spec, t0, "no combination of the parts' plans meets the targets")
-    value, chosen = ip
-    gap = rel_gap(value, best_lb) if math.isfinite(best_lb) else math.inf
-    status: Status = "optimal" if gap <= PROVEN_GAP else "feasible"
-    outcome = SolveOutcome(
-        status,
-        spec.name,
-        value,
-        best_lb,
-        gap,
-        time.perf_counter() - t0,
-        f"decomposed: {len(pricers)} parts, {iterations} rounds, "
-        f"{sum(len(p.columns) for p in pricers)} columns",
-    )
-    return _assemble(inst, pricers, chosen, outcome)
+        return lb, added, all(r is not None for r in priced)
+
+    def add_levels(self) -> None:
+        """A part the master LP splits between plans gets its cheapest plan at
+        exactly that split's served demand and places, so that the integer
+        master can match the split."""
+        theta = self.master.lp().theta
+        at = 0
+        split: list[tuple[int, float, float]] = []
+        for k, p in enumerate(self.pricers):
+            w = theta[at : at + len(p.columns)]
+            at += len(p.columns)
+            if w.size == 0 or w.max() > 1.0 - 1e-6:
+                continue
+            served = float(sum(t * c.served for t, c in zip(w, p.columns, strict=True)))
+            places = float(sum(t * c.places for t, c in zip(w, p.columns, strict=True)))
+            if (k, served, places) not in self.levelled:
+                self.levelled.add((k, served, places))
+                split.append((k, served, places))
+
+        def level(job: tuple[int, float, float]) -> Column | None:
+            k, served, places = job
+            if self.out_of_time():
+                return None
+            # a plan, not a proof: within a tenth of the gap asked for, of this part's cost
+            loose = dataclasses.replace(self.part_spec(0.0), gap=self.target / 10)
+            return self.pricers[k].at_level(served, places, loose)
+
+        for (k, _s, _x), col in zip(split, _each(level, split, self.spec.threads), strict=True):
+            p = self.pricers[k]
+            if col is not None and not any(_same(col, c) for c in p.columns):
+                p.columns.append(col)
+
+    def plan(self) -> MinCostSolution:
+        """The integer master's plan, with the gap to the best bound."""
+        self.add_levels()
+        ip = self.master.ip(self.time_left())
+        if ip is None:
+            return self.no_solution("no combination of the parts' plans meets the targets")
+        gap = rel_gap(ip.value, self.best_lb) if math.isfinite(self.best_lb) else math.inf
+        status: Status = "optimal" if gap <= PROVEN_GAP else "feasible"
+        columns = sum(len(p.columns) for p in self.pricers)
+        outcome = SolveOutcome(
+            status,
+            self.spec.name,
+            ip.value,
+            self.best_lb,
+            gap,
+            time.perf_counter() - self.t0,
+            f"decomposed: {len(self.pricers)} parts, {self.iterations} rounds, {columns} columns",
+        )
+        sol = MinCostSolution.empty(self.inst, outcome)
+        for p, i in zip(self.pricers, ip.chosen, strict=True):
+            s = p.columns[i].solution
+            sol.opened[p.part.sites] = s.opened
+            sol.added_places[p.part.sites] = s.added_places
+            sol.walk_in_places[p.part.sites] = s.walk_in_places
+            sol.added_staff[p.part.sites] = s.added_staff
+            sol.share[p.part.pairs] = s.share
+        return sol
+
+    def no_solution(self, why: str) -> MinCostSolution:
+        seconds = time.perf_counter() - self.t0
+        outcome = SolveOutcome("no_solution", self.spec.name, None, None, None, seconds, why)
+        return MinCostSolution.empty(self.inst, outcome)
 
 
 def _pricers(inst: Instance, options: MinCostOptions) -> list[_Pricer]:
@@ -901,19 +929,13 @@ def _lp_duals(
     ``deadline``, the only clock)."""
     model = build_min_cost(inst, options)
     left = None if deadline is None else max(1.0, deadline - time.perf_counter())
-    solver = make_solver(SolverSpec(spec.name, time_limit_s=left), threads=False)
-    solver.mip = False
-    try:
-        with quiet_stdout():
-            model.prob.solve(solver)
-    except pulp.PulpSolverError:
-        return None
-    if model.prob.status != pulp.LpStatusOptimal:
+    if not solve_lp(model.prob, SolverSpec(spec.name, time_limit_s=left)):
         return None
     rows = model.prob.constraints
-    return tuple(  # type: ignore[return-value]
+    served, places = (
         max(0.0, float(rows[n].pi or 0.0)) if n in rows else 0.0 for n in ("coverage", "per1000")
     )
+    return served, places
 
 
 def _start_column(p: _Pricer, start: dict[str, np.ndarray]) -> Column | None:
@@ -934,24 +956,3 @@ def _start_column(p: _Pricer, start: dict[str, np.ndarray]) -> Column | None:
         outcome, piece["opened"], piece["added"], piece["walk"], piece["staff"], piece["share"]
     )
     return _column(m.inst, sol)
-
-
-def _no_solution(inst: Instance, spec: SolverSpec, t0: float, why: str) -> MinCostSolution:
-    outcome = SolveOutcome(
-        "no_solution", spec.name, None, None, None, time.perf_counter() - t0, why
-    )
-    return MinCostSolution.empty(inst, outcome)
-
-
-def _assemble(
-    inst: Instance, pricers: list[_Pricer], chosen: list[int], outcome: SolveOutcome
-) -> MinCostSolution:
-    sol = MinCostSolution.empty(inst, outcome)
-    for p, i in zip(pricers, chosen, strict=True):
-        s = p.columns[i].solution
-        sol.opened[p.part.sites] = s.opened
-        sol.added_places[p.part.sites] = s.added_places
-        sol.walk_in_places[p.part.sites] = s.walk_in_places
-        sol.added_staff[p.part.sites] = s.added_staff
-        sol.share[p.part.pairs] = s.share
-    return sol

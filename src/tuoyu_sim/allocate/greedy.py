@@ -18,22 +18,7 @@ import math
 import numpy as np
 
 from tuoyu_sim.allocate.instance import Instance, rosters
-from tuoyu_sim.allocate.walkin import places_for_load
-
-
-def _class_caps(inst: Instance) -> np.ndarray:
-    """Most places each (site, class) can reach, shape (J, A)."""
-    caps = np.zeros((inst.n_sites, len(inst.classes)))
-    for j in range(inst.n_sites):
-        for a in range(len(inst.classes)):
-            by_area = inst.area_free_m2[j] / inst.area_per_child_m2[a]
-            ub = (
-                float(inst.add_cap[j])
-                if not math.isfinite(by_area)
-                else min(float(inst.add_cap[j]), math.floor(by_area + 1e-9))
-            )
-            caps[j, a] = inst.places0[j, a] + max(0.0, ub)
-    return caps
+from tuoyu_sim.allocate.sizing import places_for
 
 
 def greedy_start(
@@ -47,27 +32,17 @@ def greedy_start(
     pairs = inst.pairs
     demand = inst.demand
     total = float(demand.sum())
-    caps = _class_caps(inst)
-    beta = inst.max_turn_away
+    caps = (inst.places0 + inst.class_add_cap()).astype(float)  # most places by class
     opened = ~inst.is_candidate.copy()
     enrolled = np.zeros((n_j, n_a))
     load = np.zeros((n_j, n_a))
     share = np.zeros(len(pairs))
     bounds = np.searchsorted(pairs.rows, np.arange(inst.n_communities + 1))
 
-    def need(e: np.ndarray, w: np.ndarray) -> np.ndarray:
-        walk = np.array(
-            [
-                places_for_load(float(x), beta, inst.walk_in_shape) if x > 0 and beta < 1 else 0
-                for x in w
-            ]
-        )
-        return np.ceil(e - 1e-9) + walk
-
     def fits(j: int, i: int, theta: float) -> bool:
         e = enrolled[j] + theta * inst.enrolled[i]
         w = load[j] + theta * inst.walk_in[i]
-        tot = need(e, w)
+        tot, _walk = places_for(inst, e, w)
         if np.any(tot > caps[j] + 1e-9):
             return False
         added = np.maximum(0.0, tot - inst.places0[j])
@@ -133,13 +108,9 @@ def greedy_start(
         return None
     walk = np.zeros((n_j, n_a), dtype=np.int64)
     places = inst.places0.astype(float).copy()
-    for j in range(n_j):
-        if not opened[j]:
-            continue
-        for a in range(n_a):
-            if load[j, a] > 0 and beta < 1:
-                walk[j, a] = places_for_load(float(load[j, a]), beta, inst.walk_in_shape)
-        places[j] = np.maximum(places[j], np.ceil(enrolled[j] - 1e-9) + walk[j])
+    for j in np.flatnonzero(opened).tolist():
+        need, walk[j] = places_for(inst, enrolled[j], load[j])
+        places[j] = np.maximum(places[j], need)
     added = (places - inst.places0).astype(np.int64)
     # places per 1,000: add where the marginal cost (place + caregivers) is least
     short = math.ceil(inst.places_needed_per_1000(places_per_1000) - added.sum() - 1e-9)

@@ -119,6 +119,14 @@ class Instance:
         """Places' worth of demand per community (enrolled + walk-in), shape (I,)."""
         return np.asarray(self.enrolled.sum(axis=1) + self.walk_in.sum(axis=1))
 
+    def class_add_cap(self) -> np.ndarray:
+        """Most places of each class that may be added at each site, shape (J, A):
+        at most ``add_cap`` and what the free floor area holds at the class's m² per
+        child, :math:`u_{ja} = \\min(u_j, \\lfloor m_j / \\alpha_a \\rfloor)`."""
+        by_area = np.floor(self.area_free_m2[:, None] / self.area_per_child_m2[None, :] + 1e-9)
+        ub = np.minimum(self.add_cap[:, None].astype(float), by_area)
+        return np.maximum(0.0, ub).astype(np.int64)
+
     @property
     def places0_total(self) -> int:
         return int(self.places0.sum())
@@ -166,14 +174,14 @@ def build_instance(
     geo = scenario.geography
     radius = float(radius_m if radius_m is not None else geo.service_radius_m)
     if not math.isfinite(radius) or radius <= 0:
-        raise UserError(f"--radius-m {radius_m}: a distance in metres > 0")
+        raise UserError(f"radius_m {radius_m}: a distance in metres > 0")
     if decay == "auto":
         kind: DecayKind = geo.decay.kind if geo.assignment == "decay" else "off"
     else:
         kind = decay
     b = float(beta if beta is not None else geo.decay.beta)
     if kind != "off" and (not math.isfinite(b) or b <= 0):
-        raise UserError(f"--beta {beta}: a decay parameter > 0")
+        raise UserError(f"beta {beta}: a decay parameter > 0")
 
     comms = scenario.communities
     targets = sites(scenario)

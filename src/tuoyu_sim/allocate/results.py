@@ -15,7 +15,9 @@ from typing import Any
 
 import numpy as np
 
+from tuoyu_sim.allocate.coverage import covered_children
 from tuoyu_sim.allocate.instance import Instance, rosters
+from tuoyu_sim.allocate.solvers import SolveOutcome
 from tuoyu_sim.scenario import ROLES, WALK_IN_POOL, Scenario, validate_data
 
 
@@ -97,10 +99,7 @@ def make_plan(
     inst: Instance,
     *,
     objective: str,
-    status: str,
-    solver: str,
-    gap: float | None,
-    solve_seconds: float,
+    outcome: SolveOutcome,
     build_seconds: float,
     objective_value: float | None,
     targets: Mapping[str, Any],
@@ -109,10 +108,10 @@ def make_plan(
     walk: np.ndarray | None,
     staff: np.ndarray,
     share: np.ndarray,
-    covered_children: float,
     messages: tuple[str, ...] = (),
 ) -> Plan:
-    """Assemble a :class:`Plan` from site-indexed decision arrays."""
+    """Assemble a :class:`Plan` from a solve's outcome and its site-indexed
+    decision arrays."""
     classes = inst.classes
     sites: list[SitePlan] = []
     total_cost = 0.0
@@ -176,10 +175,10 @@ def make_plan(
         served = float((demand[inst.pairs.rows] * inst.decay * share).sum() / demand.sum())
     return Plan(
         objective=objective,
-        status=status,
-        solver=solver,
-        gap=gap,
-        solve_seconds=solve_seconds,
+        status=outcome.status,
+        solver=outcome.solver,
+        gap=outcome.gap,
+        solve_seconds=outcome.seconds,
         build_seconds=build_seconds,
         objective_value=objective_value,
         radius_m=inst.radius_m,
@@ -187,7 +186,7 @@ def make_plan(
         sites=tuple(sites),
         assignment=assignment,
         cost_cny=total_cost,
-        covered_children=covered_children,
+        covered_children=covered_children(inst, opened),
         children_under3=float(inst.under3.sum()),
         served_share=served,
         places_per_1000_before=1000.0 * before_total / pop if pop else 0.0,

@@ -33,9 +33,12 @@ def nearest_open(inst: Instance, opened: np.ndarray) -> np.ndarray:
     return first
 
 
-def _places_for(
+def places_for(
     inst: Instance, enrolled: np.ndarray, load: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
+    """Places by class for ``enrolled`` demand (places, rounded up) and walk-in
+    ``load`` (erlangs, by Erlang B at the turn-away target), and the walk-in
+    places among them; both int (A,)."""
     beta = inst.max_turn_away
     walk = np.array(
         [places_for_load(float(x), beta, inst.walk_in_shape) if beta < 1 else 0 for x in load]
@@ -76,7 +79,7 @@ def size_new_sites(
         w = inst.walk_in[rows].sum(axis=0)
 
         def fits(theta: float, e: np.ndarray = e, w: np.ndarray = w, j: int = j) -> bool:
-            tot, _ = _places_for(inst, theta * e, theta * w)
+            tot, _ = places_for(inst, theta * e, theta * w)
             area_ok = (
                 not math.isfinite(inst.area_free_m2[j])
                 or float(tot @ inst.area_per_child_m2) <= inst.area_free_m2[j] + 1e-9
@@ -90,7 +93,7 @@ def size_new_sites(
                 mid = 0.5 * (lo + hi)
                 lo, hi = (mid, hi) if fits(mid) else (lo, mid)
             theta = lo
-        tot, wk = _places_for(inst, theta * e, theta * w)
+        tot, wk = places_for(inst, theta * e, theta * w)
         added[j], walk[j] = tot, wk
         share[ps] = theta
     new = opened & inst.is_candidate

@@ -1,8 +1,10 @@
-"""Solver objects and honest solve outcomes.
+"""Solver objects, honest solve outcomes, and the PuLP plumbing every model shares.
 
 The solver is an object built here and passed to ``solve`` functions, never a
 bare ``prob.solve()``: HiGHS (``highspy``, a core dependency) by default, the
-CBC bundled with PuLP on request.
+CBC bundled with PuLP on request. :func:`solve` solves a model (integer or
+not), :func:`solve_lp` its LP relaxation for the duals, :func:`add_row` adds a
+named row: every model of :mod:`tuoyu_sim.allocate` goes through these.
 
 Default gap
 -----------
@@ -110,17 +112,17 @@ class SolverSpec:
 
     def __post_init__(self) -> None:
         if self.name not in ("cbc", "highs"):
-            raise UserError(f"--solver {self.name}: one of cbc, highs")
+            raise UserError(f"solver name {self.name!r}: one of cbc, highs")
         if self.time_limit_s is not None and not (
             math.isfinite(self.time_limit_s) and self.time_limit_s > 0
         ):
-            raise UserError(f"--time-limit {self.time_limit_s}: seconds > 0")
+            raise UserError(f"time_limit_s {self.time_limit_s}: seconds > 0")
         if not (0.0 <= self.gap < 1.0):
-            raise UserError(f"--gap {self.gap}: a relative gap in [0, 1)")
+            raise UserError(f"gap {self.gap}: a relative gap in [0, 1)")
         if self.threads < 1:
-            raise UserError(f"--threads {self.threads}: a whole number >= 1")
+            raise UserError(f"threads {self.threads}: a whole number >= 1")
         if self.node_limit is not None and self.node_limit < 1:
-            raise UserError(f"node limit {self.node_limit}: a whole number >= 1")
+            raise UserError(f"node_limit {self.node_limit}: a whole number >= 1")
 
 
 @dataclass(frozen=True)
@@ -141,6 +143,23 @@ class SolveOutcome:
     @property
     def has_solution(self) -> bool:
         return self.status in ("optimal", "feasible")
+
+
+Terms = list[tuple[pulp.LpVariable, float]]
+
+
+def add_row(
+    prob: pulp.LpProblem,
+    terms: Terms | pulp.LpAffineExpression,
+    sense: int,
+    rhs: float,
+    name: str,
+) -> None:
+    """Add the row ``terms <sense> rhs`` to ``prob`` under ``name`` (every row of
+    every model is named)."""
+    if not isinstance(terms, pulp.LpAffineExpression):
+        terms = pulp.LpAffineExpression(terms, constant=0.0)
+    prob.addConstraint(pulp.LpConstraint(terms, sense=sense, rhs=rhs, name=name))
 
 
 def highs_available() -> bool:
@@ -170,8 +189,8 @@ def make_solver(
     if spec.name == "highs":
         if not highs_available():
             raise SolverError(
-                "--solver highs: the HiGHS solver needs the highspy package; install it with "
-                "`pip install 'tuoyu-sim[highs]'` (or `pip install highspy`), or use --solver cbc"
+                "solver highs: the HiGHS solver needs the highspy package; install it with "
+                "`pip install highspy`, or use the solver cbc"
             )
         solver = _WarmHiGHS(
             msg=False,
@@ -273,6 +292,22 @@ def solve(prob: pulp.LpProblem, spec: SolverSpec, *, warm_start: bool = False) -
     if spec.name == "highs":
         return _solve_highs(prob, spec, warm_start)
     return _solve_cbc(prob, spec, warm_start)
+
+
+def solve_lp(prob: pulp.LpProblem, spec: SolverSpec) -> bool:
+    """Solve ``prob`` as a linear program (integrality relaxed) with the solver of
+    ``spec``, for its values and duals (``constraint.pi``: the change of the
+    objective per unit of the row's right-hand side). True when solved to
+    optimality; never raises on a failed solve. HiGHS keeps the thread count of
+    its first run in the process."""
+    solver = make_solver(spec, threads=False)
+    solver.mip = False
+    try:
+        with quiet_stdout():
+            prob.solve(solver)
+    except pulp.PulpSolverError:
+        return False
+    return bool(prob.status == pulp.LpStatusOptimal)
 
 
 def _solve_cbc(prob: pulp.LpProblem, spec: SolverSpec, warm_start: bool) -> SolveOutcome:
