@@ -21,7 +21,7 @@ from types import ModuleType
 
 from tuoyu_sim import __version__
 from tuoyu_sim.cli import access, optimize, plan, report, simulate, sweep, validate
-from tuoyu_sim.cli.common import fmt_ci
+from tuoyu_sim.cli.common import fmt_ci, name_flags
 from tuoyu_sim.cli.simulate import print_simulation_summary
 from tuoyu_sim.errors import UserError
 
@@ -68,8 +68,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(func(args) or 0)
     except UserError as exc:
+        flags = getattr(COMMANDS[args.command], "FLAGS", {})
         for line in exc.problems:
-            print(f"tuoyu-sim {args.command}: {line}", file=sys.stderr)
+            print(f"tuoyu-sim {args.command}: {name_flags(line, flags)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print(

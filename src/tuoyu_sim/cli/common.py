@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,50 @@ class UsageError(UserError):
     """Options that exclude each other (exit 2, like argparse)."""
 
     exit_code = 2
+
+
+OPTIMIZE_FLAGS: dict[str, str] = {
+    "objective": "--objective",
+    "max_sites": "--sites",
+    "sites": "--sites",
+    "budget_cny": "--budget",
+    "budget": "--budget",
+    "target_per_1000": "--target-per-1000",
+    "radius_m": "--radius-m",
+    "cover_every_community": "--cover-every-community",
+    "beta": "--beta",
+    "solver name": "--solver",
+    "time_limit_s": "--time-limit",
+    "time_limit": "--time-limit",
+    "gap": "--gap",
+    "threads": "--threads",
+}
+"""The library's and the API's parameter names, as the command line spells them."""
+
+SIMULATION_FLAGS: dict[str, str] = {
+    "workers": "--workers",
+    "replications": "--replications",
+    "days": "--days",
+    "seed": "--seed",
+    "max_iterations": "--max-iterations",
+    "dask": "--dask",
+}
+
+
+def name_flags(line: str, flags: Mapping[str, str]) -> str:
+    """A library message in the command line's words: parameter names become flags.
+
+    Names with an underscore are replaced wherever they stand as words; plain
+    words (``gap``, ``beta``) only where the message begins with them (``gap 2.0:
+    ...``), so that prose keeps its words. ``name = value`` becomes ``--flag value``.
+    """
+    for name in sorted(flags, key=len, reverse=True):
+        flag = flags[name]
+        if "_" in name:
+            line = re.sub(rf"\b{re.escape(name)}( =)?(?=[ :,)]|$)", flag, line)
+        elif line.startswith((f"{name} ", f"{name}=")):
+            line = flag + line[len(name) :].removeprefix(" =")
+    return line
 
 
 def add_simulation_options(p: argparse.ArgumentParser) -> None:

@@ -19,9 +19,11 @@ from tuoyu_sim.argtypes import (
     positive_int,
     relative_gap,
 )
-from tuoyu_sim.cli.common import console, out_dir, print_headline
+from tuoyu_sim.cli.common import OPTIMIZE_FLAGS, console, out_dir, print_headline
 
 HELP = "decide where to open sites and add places and caregivers"
+FLAGS = OPTIMIZE_FLAGS
+"""Parameter names in messages, as this command's flags."""
 
 # The API's defaults, repeated so that `--help` does not import the solvers
 # (tests/test_allocate_repeatable.py holds them equal).

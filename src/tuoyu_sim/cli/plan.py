@@ -16,6 +16,8 @@ from typing import Any
 
 from tuoyu_sim.argtypes import positive_int
 from tuoyu_sim.cli.common import (
+    OPTIMIZE_FLAGS,
+    SIMULATION_FLAGS,
     add_simulation_options,
     console,
     out_dir,
@@ -26,6 +28,8 @@ from tuoyu_sim.cli.optimize import add_arguments as add_optimize_arguments
 from tuoyu_sim.cli.optimize import optimize_keywords
 
 HELP = "optimize, verify by simulation, re-size, repeat"
+FLAGS = {**OPTIMIZE_FLAGS, **SIMULATION_FLAGS}
+"""Parameter names in messages, as this command's flags."""
 
 NOT_CONVERGED = 3
 """Exit code of a plan that does not hold within --max-iterations."""

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from tuoyu_sim.cli.common import (
+    SIMULATION_FLAGS,
     add_simulation_options,
     console,
     fmt_ci,
@@ -20,6 +21,8 @@ from tuoyu_sim.cli.common import (
 )
 
 HELP = "simulate ordinary days at every facility"
+FLAGS = SIMULATION_FLAGS
+"""Parameter names in messages, as this command's flags."""
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

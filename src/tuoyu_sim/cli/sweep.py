@@ -22,6 +22,8 @@ from typing import Any
 
 from tuoyu_sim.argtypes import relative_gap
 from tuoyu_sim.cli.common import (
+    OPTIMIZE_FLAGS,
+    SIMULATION_FLAGS,
     UsageError,
     add_simulation_options,
     console,
@@ -31,6 +33,8 @@ from tuoyu_sim.cli.common import (
 from tuoyu_sim.cli.optimize import GAP, SOLVER
 
 HELP = "what-if grid over scenario keys, in parallel or on Dask"
+FLAGS = {**OPTIMIZE_FLAGS, **SIMULATION_FLAGS}
+"""Parameter names in messages, as this command's flags."""
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
