@@ -186,7 +186,7 @@ of the exact value wide. {miss_text}
 {table}
 """
     method = """
-Each case (`tuoyu_sim.theory_cases.cases()`, the same cases as `tests/test_simulation_theory.py`)
+Each case (`tuoyu_sim.theory_cases.cases()`, the same cases as `tests/test_theory_simulation.py`)
 is a one-facility scenario with Poisson walk-ins on a flat profile; it is simulated with
 independent replications and each quantity is estimated once per replication (turn-away pooled
 over the replication's days; mean occupancy = child-minutes / opening minutes) and given as a

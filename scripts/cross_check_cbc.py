@@ -4,7 +4,7 @@ Two exact solvers that both say "optimal" must agree on the objective. This
 builds ``--districts`` random districts shaped like the ones on which the CBC
 bundled with PuLP (2.10.3), with its default cuts, proved dearer plans optimal
 (three age classes, walk-in places, health rules, a candidate forced open;
-``tests/test_allocate_helpers.cbc_trap``), solves each whole model with HiGHS
+``tests/allocation_builders.cbc_trap``), solves each whole model with HiGHS
 and with CBC as tuoyu-sim runs it (``CBC_OPTIONS``), and prints every
 disagreement. ``--cbc-defaults`` runs CBC with its default cuts instead, to see
 the problem that ``CBC_OPTIONS`` works around. Rerun it when PuLP or its CBC
@@ -31,7 +31,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from test_allocate_helpers import cbc_trap
+from allocation_builders import cbc_trap
 from tuoyu_sim.allocate import (
     SolverSpec,
     solvers,

@@ -15,7 +15,7 @@ appended to an event. Two private parts remain, for speed on the hot path:
       heappush(queue, (at, NORMAL, next(ids), event))
 
   with ``queue, ids = event_heap(env)`` fetched once per chain, not per event.
-  ``tests/test_simulate_blocks.py::test_arrival_chain_schedules_as_new_timeouts``
+  ``tests/test_contract_bit_identical_speedups.py::test_arrival_chain_schedules_as_new_timeouts``
   fails if the times or ids stop matching fresh timeouts.
 
 * **Reading an event's value** (:data:`event_value`, ``event._value``). Each

@@ -58,7 +58,7 @@ Terms
 Attendance below 1 and the day-to-day spread of walk-ins mean that on most days
 fewer children are present than the loads above; absence means that on some
 days fewer caregivers come. The rule is held to the simulation by
-``tests/test_staffing_agreement.py``: for facilities of several sizes and
+``tests/test_theory_staffing_agreement.py``: for facilities of several sizes and
 care-type mixes the integer program rosters exactly what this rule asks, one
 more caregiver on each shift meets the breach target in simulation, and two
 fewer on a shift miss it, so what the simulation needs is within one caregiver

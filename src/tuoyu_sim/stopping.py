@@ -38,12 +38,12 @@ facility short with probability at most :math:`\alpha`; the last look adds,
 for each facility at its target, the chance that its estimate from all the
 replications lies more than :math:`\delta` above it, :math:`\bar\Phi(\delta
 / \mathrm{SE})` in the normal approximation, small for a facility with many
-walk-ins a day and not for one with a handful. ``tests/test_stopping.py``
+walk-ins a day and not for one with a handful. ``tests/test_theory_stopping_rule.py``
 measures the rate over many seeds against :math:`\alpha + \sum_f
 \bar\Phi(\delta/\mathrm{SE}_f)`.
 
 The loop's last pass is a confirmation: the plan that passed is simulated
-again with a fresh seed and must pass again. ``tests/test_stopping.py``
+again with a fresh seed and must pass again. ``tests/test_theory_stopping_rule.py``
 measures the false-alarm rate of a network at its targets over many seeds.
 """
 

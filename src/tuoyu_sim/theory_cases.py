@@ -8,7 +8,7 @@ over replications with a Student-t confidence interval and the exact value.
 The experiment ``experiments/06_validation.py`` tabulates and plots every case;
 the test suite can assert on the same cases (``exact`` inside the interval).
 
-The cases mirror ``tests/test_simulation_theory.py`` (same scenarios, seeds and
+The cases mirror ``tests/test_theory_simulation.py`` (same scenarios, seeds and
 settings), plus Erlang B with caregivers binding:
 
 ============================  ===================================================
@@ -394,7 +394,7 @@ def _erlang_checks(servers: int, load: float, system: LossSystem) -> tuple[Check
 
 @functools.cache
 def cases() -> tuple[Case, ...]:
-    """Every theory case, in the order of ``tests/test_simulation_theory.py``.
+    """Every theory case, in the order of ``tests/test_theory_simulation.py``.
 
     Built once (the exact values solve the forward equations) and cached.
     """

@@ -53,7 +53,7 @@ relaxation and both masters, through PuLP (a run with CBC calls no HiGHS).
 limited by gaps and node counts, ordered by their solvers' effort, and the
 slack they share does not depend on which thread finishes first. The same
 instance, options, solver and gap give the same plan on any machine load
-(``tests/test_allocate_repeatable.py``). Only the caller's ``time_limit_s``
+(``tests/test_contract_repeatable_plans.py``). Only the caller's ``time_limit_s``
 is a clock, the outer bound of the whole solve; a solve it does not stop is the
 same as one without it.
 """

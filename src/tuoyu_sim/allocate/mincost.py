@@ -55,7 +55,7 @@ worker needed (only where :math:`\sum_a p^0_{ja} + u_j \ge N_0`).
 Model
 -----
 Each row is labelled with the prefix of its name in the model (``cap_3_1`` is
-a row of (cap)); ``tests/test_allocate_formulation.py`` checks that every row
+a row of (cap)); ``tests/test_contract_formulation.py`` checks that every row
 the code adds is named here. :math:`\star` marks the strengthening rows
 (``strengthen=True``, the default; the "plain" model drops them): each is
 implied by the integer model, so both have the same optimum, and the strong

@@ -41,7 +41,7 @@ min-cost model's shape: every share served at a site is bounded by the site's
 open variable. With them on, CBC proved "optimal" plans 0.4–9.6% dearer than
 the optimum on 8 of 100 small random min-cost districts with walk-in places;
 without them it agrees with HiGHS on every one (``docs/allocation.md``,
-"Solvers and honest status"; ``tests/test_allocate_solvers_agree.py``;
+"Solvers and honest status"; ``tests/test_theory_solvers_agree.py``;
 ``scripts/cross_check_cbc.py``).
 """
 

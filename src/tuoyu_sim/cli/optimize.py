@@ -26,7 +26,7 @@ FLAGS = OPTIMIZE_FLAGS
 """Parameter names in messages, as this command's flags."""
 
 # The API's defaults, repeated so that `--help` does not import the solvers
-# (tests/test_allocate_repeatable.py holds them equal).
+# (tests/test_contract_repeatable_plans.py holds them equal).
 SOLVER = "highs"
 GAP = 0.001
 

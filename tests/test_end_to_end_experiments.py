@@ -72,6 +72,7 @@ def test_every_script_is_tested() -> None:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(SCRIPTS))
 def test_experiment_runs_quick(name: str, tmp_path: Path) -> None:
     out = tmp_path / name
@@ -103,6 +104,7 @@ def test_experiment_runs_quick(name: str, tmp_path: Path) -> None:
 # -- tuoyu_sim.theory_cases ----------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_case_names_are_unique_and_found() -> None:
     names = [c.name for c in cases()]
     assert len(names) == len(set(names))
@@ -159,6 +161,7 @@ def test_mean_ci_needs_two_values() -> None:
         mean_ci([1.0])
 
 
+@pytest.mark.slow
 def test_fast_case_exact_inside_interval() -> None:
     """Places binding over one day from empty: exact turn-away and occupancy inside the 99% CI."""
     run = run_case("transient_places", days=100, replications=20, seed=101)

@@ -278,6 +278,7 @@ def test_points_share_luck_arrivals_identical_in_every_replication() -> None:
 # -- running, resuming, interrupting ---------------------------------------------------
 
 
+@pytest.mark.slow
 def test_sweep_writes_csv_summary_and_figure(tmp_path: Path) -> None:
     out = tmp_path / "out"
     argv = [
@@ -385,6 +386,7 @@ def _wait_for_points(proc: subprocess.Popen[str], out: Path, n: int = 1) -> list
     raise AssertionError("no point finished within 60 s")
 
 
+@pytest.mark.slow
 def test_sigkill_then_resume_recomputes_no_finished_point(tmp_path: Path) -> None:
     out = tmp_path / "out"
     proc = _start(_sweep_cmd(out, workers=1))
@@ -415,6 +417,7 @@ def test_sigkill_then_resume_recomputes_no_finished_point(tmp_path: Path) -> Non
     assert not tmp_files(out)
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_cleanly_with_130(tmp_path: Path) -> None:
     out = tmp_path / "out"
     proc = _start(_sweep_cmd(out, workers=2, console_script=True))

@@ -189,6 +189,7 @@ def _img_sources(page: str) -> list[str]:
 # --------------------------------------------------------------------------- content
 
 
+@pytest.mark.slow
 def test_report_is_self_contained(report_zh: str) -> None:
     assert report_zh.startswith("<!DOCTYPE html>")
     assert "<script" not in report_zh.lower()
@@ -201,6 +202,7 @@ def test_report_is_self_contained(report_zh: str) -> None:
     assert not re.search(r"https?://", report_zh)
 
 
+@pytest.mark.slow
 def test_figures_are_embedded_pngs(report_zh: str) -> None:
     sources = _img_sources(report_zh)
     # district curve, subdistrict curves, turn-away bars, breach heat map, worst facility
@@ -402,6 +404,7 @@ def test_numpy_reprs_in_csv_are_read_as_numbers(tmp_path: Path) -> None:
     assert read_csv(path) == [{"facility": "007", "places": 3060.0, "mean": None}]
 
 
+@pytest.mark.slow
 def test_optimize_folder_gets_a_plan_section(results_dir: Path, tmp_path: Path) -> None:
     folder = tmp_path / "opt"
     folder.mkdir()
@@ -597,6 +600,7 @@ def browser() -> Iterator[Any]:
         shutil.rmtree(profile, ignore_errors=True)
 
 
+@pytest.mark.slow
 def test_page_loads_without_console_errors_and_figures_show(
     browser: Any, results_dir: Path, report_zh: str
 ) -> None:

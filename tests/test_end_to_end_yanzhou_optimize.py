@@ -41,6 +41,7 @@ def test_without_village_candidates_the_circle_target_is_explained() -> None:
     assert "nearest is" in text
 
 
+@pytest.mark.slow
 def test_least_cost_plan_for_6_per_1000_inside_1_km() -> None:
     sc = load_scenario(YANZHOU)
     inst = build_instance(sc)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from test_allocate_helpers import make, rich_dict
+from allocation_builders import make, rich_dict
 from tuoyu_sim.allocate import OptimizeOptions, build_instance
 from tuoyu_sim.allocate.api import min_cost_options
 from tuoyu_sim.allocate.solvers import DEFAULT_GAP, DEFAULT_SOLVER, SolverSpec
@@ -42,6 +42,7 @@ def _optimize(scenario: Path, out: Path) -> tuple[bytes, dict]:
     return (out / "plan.csv").read_bytes(), record
 
 
+@pytest.mark.slow
 def test_a_plan_is_the_same_alone_and_beside_a_cpu_bound_process(tmp_path: Path) -> None:
     scenario = _district(tmp_path)
     alone, first = _optimize(scenario, tmp_path / "alone")

@@ -130,6 +130,7 @@ def test_caregivers_binding_matches_transient() -> None:
     assert not lo <= places_only.mean_occupancy_total <= hi
 
 
+@pytest.mark.slow
 def test_two_age_classes_share_caregivers_per_class_ceil() -> None:
     """(c) infants 1:3 and toddlers 1:5 share 3 caregivers; need = sum of per-class ceil."""
     days, reps, stay_min = 150, 30, 90.0

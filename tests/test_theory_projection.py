@@ -6,7 +6,7 @@ later; communities add up to the district; more births never give fewer
 children. Then the bridge to the rest of the engine: the base year's scenario is
 the scenario itself, and a later year's scenario carries exactly the projected
 demand. Bad input gets one message each (the TOML cases are in
-``tests/bad_scenarios/`` and run by ``test_bad_input.py``).
+``tests/bad_scenarios/`` and run by ``test_bad_input_scenarios.py``).
 """
 
 from __future__ import annotations

@@ -38,6 +38,7 @@ def _same_folders(a: Path, b: Path) -> None:
     assert _summary(a) == _summary(b)
 
 
+@pytest.mark.slow
 def test_simulate_api_and_cli_write_the_same_folder(tmp_path: Path) -> None:
     opts = ["--replications", "2", "--days", "1", "--seed", "7", "--workers", "1"]
     assert main(["simulate", str(RUYITUO), *opts, "--quiet", "--out", str(tmp_path / "cli")]) == 0
@@ -47,12 +48,14 @@ def test_simulate_api_and_cli_write_the_same_folder(tmp_path: Path) -> None:
     assert (tmp_path / "api" / "results.xlsx").is_file()
 
 
+@pytest.mark.slow
 def test_optimize_api_and_cli_write_the_same_folder(tmp_path: Path) -> None:
     assert main(["optimize", str(RUYITUO), "--no-figures", "--out", str(tmp_path / "cli")]) == 0
     ty.optimize(str(RUYITUO)).save(tmp_path / "api", figures=False)
     _same_folders(tmp_path / "cli", tmp_path / "api")
 
 
+@pytest.mark.slow
 def test_plan_api_and_cli_write_the_same_folder(tmp_path: Path) -> None:
     opts = ["--workers", "1", "--no-figures", "--quiet"]
     assert main(["plan", str(RUYITUO), *opts, "--out", str(tmp_path / "cli")]) == 0
@@ -103,6 +106,7 @@ def test_a_notebook_shows_the_headline() -> None:
     assert "utilization_district" in figs
 
 
+@pytest.mark.slow
 def test_sites_as_a_geodataframe() -> None:
     pytest.importorskip("geopandas")
     opt = ty.optimize(RUYITUO)

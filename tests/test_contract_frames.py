@@ -345,6 +345,7 @@ _CELLS = st.one_of(
 )
 
 
+@pytest.mark.slow
 @hypothesis.settings(max_examples=150, deadline=None)
 @hypothesis.given(
     columns=st.lists(st.sampled_from(_COLUMNS), min_size=1, max_size=6, unique=True),

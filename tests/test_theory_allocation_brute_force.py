@@ -16,7 +16,7 @@ import math
 import numpy as np
 import pytest
 
-from test_allocate_helpers import make, scenario_dict
+from allocation_builders import make, scenario_dict
 from tuoyu_sim.allocate import OptimizeOptions, SolverSpec, build_instance, optimize, verify_plan
 from tuoyu_sim.allocate.solvers import highs_available
 from tuoyu_sim.errors import InfeasibleError

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from test_allocate_helpers import make, rich_dict
+from allocation_builders import make, rich_dict
 from tuoyu_sim.allocate import build_instance, mincost
 from tuoyu_sim.allocate.mincost import MinCostOptions, build_min_cost
 

@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
+from allocation_builders import cbc_trap
 from conftest import MINIMAL
-from test_allocate_helpers import cbc_trap
 from tuoyu_sim.allocate import (
     OptimizeOptions,
     Plan,
@@ -44,6 +44,7 @@ WRONG_WITH_FLOW_COVER = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", sorted(WRONG_WITH_FLOW_COVER))
 def test_cbc_and_highs_prove_the_same_optimum(seed: int) -> None:
     inst, opts = cbc_trap(seed)
@@ -59,8 +60,10 @@ def test_cbc_and_highs_prove_the_same_optimum(seed: int) -> None:
 
 
 def test_cbc_runs_without_flow_cover_cuts() -> None:
+    """The solver tuoyu-sim builds for CBC is given every option of the workaround
+    (that the workaround is needed is the test above: with flow cover cuts CBC
+    proves a dearer plan optimal)."""
     solver = make_solver(SolverSpec("cbc"))
-    assert "flow off" in CBC_OPTIONS
     assert all(o in solver.options for o in CBC_OPTIONS)
 
 

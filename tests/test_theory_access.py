@@ -356,6 +356,7 @@ def test_saved_scenarios_keep_no_access_section_they_did_not_have() -> None:
 # -- the command and the API ------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_the_command_writes_the_folder_and_the_api_the_same(tmp_path: Path) -> None:
     from tuoyu_sim.output import write_scenario
 

@@ -13,7 +13,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from test_allocate_helpers import make, rich_dict, scenario_dict
+from allocation_builders import make, rich_dict, scenario_dict
 from tuoyu_sim.allocate import (
     OptimizeOptions,
     SolverSpec,
@@ -70,6 +70,7 @@ def test_parts_partition_the_instance() -> None:
 SPLIT = (700, 701, 702, 706, 707)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", SPLIT)
 def test_parts_bound_and_plan_bracket_the_whole_optimum(seed: int) -> None:
     sc = make(_spread(seed))
@@ -102,6 +103,7 @@ def test_parts_bound_and_plan_bracket_the_whole_optimum(seed: int) -> None:
         assert f.gap <= PROVEN_GAP
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", (708, 709, 710, 711))
 def test_plans_found_by_parts_pass_the_checker(seed: int) -> None:
     sc = make(_spread(seed))  # feasible draws: the checker must see a plan
@@ -110,6 +112,7 @@ def test_plans_found_by_parts_pass_the_checker(seed: int) -> None:
     assert plan.places_per_1000_after >= 1.0 - 1e-9
 
 
+@pytest.mark.slow
 def test_with_cbc_the_solve_by_parts_calls_no_highs(monkeypatch: pytest.MonkeyPatch) -> None:
     """The solver asked for solves everything: the parts, the whole model's LP
     relaxation and both masters; with CBC, HiGHS (highspy or SciPy's) is never
@@ -156,6 +159,7 @@ def test_a_time_limited_solve_by_parts_states_its_gap() -> None:
         assert o.gap is not None and o.gap <= PROVEN_GAP
 
 
+@pytest.mark.slow
 def test_cover_every_community_by_parts_matches_the_whole_model() -> None:
     sc = make(_spread(702))  # every community has a site in reach, two or more parts
     inst = build_instance(sc)
@@ -178,6 +182,7 @@ def test_a_community_out_of_reach_with_cover_every_community_is_left_to_the_whol
     assert not use_parts(inst, MinCostOptions(coverage_share=0.5, cover_every_community=True))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("threads", (1, 2))
 def test_plans_found_by_parts_under_cbc_pass_the_checker(threads: int) -> None:
     sc = make(_spread(708))  # two threads: two CBC processes at once
@@ -214,6 +219,7 @@ def test_parts_priced_on_threads_claim_the_same_whatever_the_order() -> None:
     assert claims[0] == claims[1] == {0.2: 20.0, 0.3: 30.0, 0.5: 50.0}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", SPLIT)
 def test_the_line_search_moves_the_duals_the_right_way_and_its_bound_is_valid(
     seed: int, monkeypatch: pytest.MonkeyPatch

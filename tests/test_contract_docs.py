@@ -69,6 +69,7 @@ def test_some_docs_have_examples() -> None:
     assert {"tutorial.md", "README.md"} <= names
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("doc", RUNNABLE, ids=lambda p: str(p.relative_to(ROOT)))
 def test_doc_examples_run(doc: Path, workdir: Path) -> None:
     env = {**os.environ, "COLUMNS": "100", "MPLBACKEND": "Agg"}
@@ -172,6 +173,7 @@ def test_every_option_is_in_the_cli_reference() -> None:
                     assert f"`{opt}`" in text, f"{name} {opt} missing from docs/reference/cli.md"
 
 
+@pytest.mark.slow
 def test_every_output_column_is_documented(workdir: Path) -> None:
     """Run simulate, optimize, access and sweep on small cases; every CSV column is in
     outputs.md."""

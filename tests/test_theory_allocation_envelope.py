@@ -8,7 +8,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from test_allocate_helpers import make, rich_dict
+from allocation_builders import make, rich_dict
 from tuoyu_sim.allocate import SolverSpec, build_instance
 from tuoyu_sim.allocate.envelope import envelope, site_curve
 from tuoyu_sim.allocate.mincost import (
@@ -79,6 +79,7 @@ def test_site_curve_is_the_least_cost_by_hand(seed: int) -> None:
             assert f == pytest.approx(cost)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", (0, 1, 2, 5, 6, 7, 8))  # draws with a feasible plan
 def test_cuts_keep_the_plain_optimum(seed: int) -> None:
     """The plain model's optimal plan satisfies every envelope row, and the model

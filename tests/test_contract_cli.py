@@ -44,6 +44,7 @@ def test_validate_ok(launcher: str, tmp_path: Path) -> None:
     assert proc.stderr == ""
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("launcher", list(LAUNCHERS))
 def test_simulate_writes_results(launcher: str, tmp_path: Path) -> None:
     out = tmp_path / "results"
@@ -147,6 +148,7 @@ def simulated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+@pytest.mark.slow
 def test_summary_contract(simulated: Path) -> None:
     """summary.json holds the spec's contract keys, consistent with the scenario."""
     s = json.loads((simulated / "summary.json").read_text(encoding="utf-8"))

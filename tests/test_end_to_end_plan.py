@@ -235,6 +235,7 @@ def test_scenario_cost_counts_sites_places_and_staff() -> None:
     assert cost["cost_cny"] == pytest.approx(100000 + 12 * 10000 + 3 * 1)
 
 
+@pytest.mark.slow
 def test_plan_command_converges_and_the_plan_holds(tmp_path: Path) -> None:
     path = tmp_path / "tiny.toml"
     from tuoyu_sim.scenario import dump_toml

@@ -11,7 +11,7 @@ import numpy as np
 import pulp
 import pytest
 
-from test_allocate_helpers import make, scenario_dict
+from allocation_builders import make, scenario_dict
 from tuoyu_sim.allocate import OptimizeOptions, SolverSpec, optimize
 
 spopt_locate = pytest.importorskip(

@@ -63,6 +63,7 @@ def _calls_short(rng: np.random.Generator, rule: StoppingRule, facilities: int, 
     raise AssertionError
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("facilities", "k"), [(5, 40.0), (60, 400.0)])
 def test_a_network_exactly_at_its_targets_is_called_short_at_most_the_documented_rate(
     facilities: int, k: float

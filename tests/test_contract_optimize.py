@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from allocation_builders import make, scenario_dict
 from conftest import OPTIMIZE_SPEC_KEYS
-from test_allocate_helpers import make, scenario_dict
 from tuoyu_sim.allocate import OptimizeOptions, SolverSpec, optimize
 from tuoyu_sim.allocate import solvers as solvers_mod
 from tuoyu_sim.allocate.instance import build_instance
@@ -218,11 +218,6 @@ def test_bad_options_are_user_errors(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert "no such file" in capsys.readouterr().err
 
 
-@pytest.mark.xfail(
-    reason="the library names its parameters (max_sites, budget_cny); the CLI "
-    "(src/tuoyu_sim/cli/optimize.py) is to name its own flags instead: not mapped yet",
-    strict=False,
-)
 def test_the_cli_names_its_flags(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["optimize", str(MINIMAL), "--objective", "max-coverage"]) == 1
     err = capsys.readouterr().err
@@ -302,6 +297,7 @@ def test_time_limited_solve_is_not_called_optimal(solver: str) -> None:
         assert out.gap is not None and out.gap > solvers_mod.PROVEN_GAP
 
 
+@pytest.mark.slow
 def test_python_dash_m_runs_optimize(tmp_path: Path) -> None:
     if not solvers_mod.highs_available():
         pytest.skip("highspy is not installed")
