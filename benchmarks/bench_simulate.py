@@ -592,7 +592,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     print(f"machine : {machine()}")
     print(f"versions: {versions()}")
-    print(f"command : {' '.join([Path(sys.executable).name, *sys.argv])}")
+    print(f"command : {shown([sys.executable, *sys.argv])}")
     with tempfile.TemporaryDirectory(prefix="tuoyu-bench-") as tmp_text:
         tmp = Path(tmp_text)
         sc = loss_scenario(settings, settings.days, settings.replications)

@@ -190,16 +190,9 @@ def _geopandas() -> Any:
 
 
 def _pct(value: Mapping[str, Any] | float | None) -> str:
-    if isinstance(value, Mapping):
-        mean = value.get("mean")
-        ci = value.get("ci95")
-        if mean is None:
-            return "—"
-        text = f"{100 * mean:.1f}%"
-        if ci:
-            text += f" [{100 * ci[0]:.1f}–{100 * ci[1]:.1f}]"
-        return text
-    return "—" if value is None else f"{100 * value:.1f}%"
+    from tuoyu_sim.report.formatting import fmt_ci
+
+    return fmt_ci(value)
 
 
 def _safe(text: str) -> str:

@@ -11,6 +11,7 @@ from typing import Any
 from tuoyu_sim.argtypes import non_negative_int, positive_int
 from tuoyu_sim.errors import UserError
 from tuoyu_sim.progress import console
+from tuoyu_sim.report.formatting import fmt_ci
 
 __all__ = [
     "UsageError",
@@ -97,23 +98,6 @@ def default_out(scenario_path: str, command: str) -> Path:
 def out_dir(args: argparse.Namespace, command: str) -> Path:
     """``--out``, else the default results folder of ``command``."""
     return Path(args.out) if args.out else default_out(args.scenario, command)
-
-
-def fmt_ci(value: dict[str, Any], pct: bool = True, digits: int = 1) -> str:
-    """``12.3% [11.9–12.8]`` from a ``{"mean", "ci95"}`` dict."""
-    mean = value.get("mean")
-    if mean is None:
-        return "—"
-    ci = value.get("ci95")
-    if pct:
-        text = f"{100 * mean:.{digits}f}%"
-        if ci:
-            text += f" [{100 * ci[0]:.{digits}f}–{100 * ci[1]:.{digits}f}]"
-    else:
-        text = f"{mean:.{digits}f}"
-        if ci:
-            text += f" [{ci[0]:.{digits}f}–{ci[1]:.{digits}f}]"
-    return text
 
 
 def print_headline(lines: list[tuple[str, str]], folder: Path) -> None:

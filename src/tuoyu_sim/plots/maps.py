@@ -1,8 +1,8 @@
 """Figures of an allocation plan: the service map and places per 1,000 by subdistrict.
 
-Each function takes values computed by :mod:`tuoyu_sim.allocate.results`
+Each function takes values computed elsewhere
 (:func:`~tuoyu_sim.allocate.results.map_data`,
-:func:`~tuoyu_sim.allocate.results.group_rows`) and returns a matplotlib
+:func:`~tuoyu_sim.runs.places_by_group`) and returns a matplotlib
 ``Figure``; nothing is computed or saved here.
 """
 
