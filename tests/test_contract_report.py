@@ -660,3 +660,114 @@ def test_screenshot_is_not_blank(
     # the blue header band is at the top
     r, _g, b = image.getpixel((5, 5))  # type: ignore[misc]
     assert b > 120 and r < 80
+
+
+# --------------------------------------------------------------------------- access
+
+
+@pytest.fixture(scope="module")
+def access_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A results folder of ``access --planned`` on the hostile scenario (maps included).
+
+    Before the plan both communities are deserts (450 children, 32 places within
+    reach); the plan opens a site of 200 places next to the first community, which
+    then is no desert.
+    """
+    root = tmp_path_factory.mktemp("access")
+    scenario = root / "hostile.toml"
+    scenario.write_text(tomli_w.dumps(SCENARIO), encoding="utf-8")
+    planned = dict(SCENARIO)
+    planned["facilities"] = [
+        *SCENARIO["facilities"],
+        {"id": "new<1>", "x_m": 0, "y_m": 0, "places": {"older": 200}},
+    ]
+    planned_file = root / "scenario.planned.toml"
+    planned_file.write_text(tomli_w.dumps(planned), encoding="utf-8")
+    out = root / "results"
+    args = ["access", str(scenario), "--planned", str(planned_file), "--out", str(out)]
+    assert main(args) == 0
+    return out
+
+
+def _access_section(page: str) -> str:
+    section = re.search(r'<section id="access">(.*?)</section>', page, re.S)
+    assert section, "no access section"
+    return section.group(1)
+
+
+@pytest.mark.slow
+def test_access_folder_gets_an_access_section(access_dir: Path) -> None:
+    summary = json.loads((access_dir / "summary.json").read_text(encoding="utf-8"))
+    before = summary["current"]["by_class"]["any"]
+    after = summary["planned"]["by_class"]["any"]
+    zh = render_report(load_results(access_dir), "zh")
+    en = render_report(load_results(access_dir), "en")
+    for page, words in (
+        (zh, ["可达性与托育荒漠", "任一班级为托育荒漠的社区", "各班级的托育荒漠", "方案前 → 方案后",
+              "可达性最差的社区", "以下取值均为假设", "1,000 m", "多于 50 名", "多于 3 名"]),
+        (en, ["Accessibility and care deserts", "communities that are deserts in any class",
+              "Care deserts by age class", "before → after the plan", "Communities with the worst",
+              "These values are assumptions", "a catchment of 1,000 m", "Gaussian 2SFCA",
+              "≤ 333 m 1; ≤ 667 m 0.68; ≤ 1,000 m 0.22", "more than 50 children",
+              "more than 3 children per place"]),
+    ):  # fmt: skip
+        text = _access_section(page)
+        for w in words:
+            assert w in text, w
+        assert (before["deserts"], after["deserts"]) == (2, 1)
+        assert '<div class="card-value">2 → 1</div>' in text
+        assert html_escaped(COMMUNITY_NAME) in text and COMMUNITY_NAME not in text
+        assert "holds no simulation figures" not in page and "不含模拟结果" not in page
+    assert "可达性与托育荒漠" not in en and "Accessibility and care deserts" not in zh
+    assert 'href="#access"' in en
+
+
+@pytest.mark.slow
+def test_access_worst_communities_deserts_first(access_dir: Path) -> None:
+    text = _access_section(render_report(load_results(access_dir), "en"))
+    worst = text.split("Communities with the worst", 1)[1]
+    ids = re.findall(r"<tr><td>(\w+)</td>", worst)
+    rows = read_csv(access_dir / "access.csv")
+    deserts = [r for r in rows if r["desert_any"] is True]
+    expected = sorted(deserts, key=lambda r: -r["children_all"])
+    expected += sorted(
+        (r for r in rows if r["desert_any"] is not True), key=lambda r: -r["children_all"]
+    )
+    assert deserts and ids == [r["community"] for r in expected]
+    assert "desert in, after the plan" in worst
+    first = worst.split("</tr>")[1]  # c1: a desert before the plan, none after
+    assert "<td>c1</td>" in first and first.endswith("<td>—</td>")
+
+
+@pytest.mark.slow
+def test_access_maps_embedded_and_page_self_contained(access_dir: Path) -> None:
+    page = render_report(load_results(access_dir), "zh")
+    names = re.findall(r'data-figure="([^"]+)"', page)
+    written = [n for n in ("access_map", "access_map_core", "access_map_planned",
+                           "access_map_planned_core", "deserts_before_after")
+               if (access_dir / f"{n}.png").is_file()]  # fmt: skip
+    assert {"access_map", "access_map_planned", "deserts_before_after"} <= set(written)
+    assert names == written
+    for src in _img_sources(page):
+        assert src.startswith("data:image/png;base64,")
+        assert base64.b64decode(src.split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "<script" not in page.lower() and "<link" not in page.lower()
+    refs = re.findall(r'\b(?:src|href)="([^"]*)"', page)
+    assert all(r.startswith(("data:", "#")) for r in refs), [r[:40] for r in refs]
+    assert not re.search(r"https?://", page)
+
+
+@pytest.mark.slow
+def test_access_tables_stand_in_for_a_thin_summary(access_dir: Path, tmp_path: Path) -> None:
+    """Without figures and with only ``command`` in the summary, by_class.csv gives the numbers."""
+    folder = _copy(
+        access_dir, tmp_path / "thin", {"access.csv", "access_planned.csv", "by_class.csv"}
+    )
+    (folder / "summary.json").write_text(json.dumps({"command": "access"}), encoding="utf-8")
+    text = _access_section(render_report(load_results(folder), "en"))
+    by_class = read_csv(access_dir / "by_class.csv")
+    any_before = next(r for r in by_class if r["scenario"] == "current" and r["age_class"] == "any")
+    any_after = next(r for r in by_class if r["scenario"] == "planned" and r["age_class"] == "any")
+    assert f"{any_before['deserts']} → {any_after['deserts']}</div>" in text
+    assert "run with --no-figures" in text and "<img" not in text
+    assert "These values are assumptions" not in text  # no settings to state

@@ -14,6 +14,7 @@ from tuoyu_sim.report.labels import LANGS
 from tuoyu_sim.report.markup import el, esc
 from tuoyu_sim.report.page import _Page, _targets
 from tuoyu_sim.report.results import Results, load_results
+from tuoyu_sim.report.sections.access import _access
 from tuoyu_sim.report.sections.assumptions import _assumptions
 from tuoyu_sim.report.sections.care_types import _care_types
 from tuoyu_sim.report.sections.facilities import _facilities
@@ -41,6 +42,7 @@ def render_report(results: Results, lang: str = "zh", now: _dt.datetime | None =
         results.simulation is None
         and results.optimization is None
         and not results.sweep_rows
+        and not results.is_access
         and results.summary
     ):
         page.sections.append(el("p", t["no_simulation"], cls="note"))
@@ -50,6 +52,7 @@ def render_report(results: Results, lang: str = "zh", now: _dt.datetime | None =
     _figures(page, facs)
     _plan(page)
     _sweep(page)
+    _access(page)
     _assumptions(page)
     _provenance(page)
     s = results.summary or {}

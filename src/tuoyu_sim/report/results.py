@@ -4,7 +4,8 @@
 ``summary.json``, ``facilities.csv``, ``care_types.csv``, ``curves.csv``,
 ``breach_by_hour.csv``, ``scenario.toml``; ``optimize``/``plan``:
 ``summary.json`` with ``objective``, ``plan.csv``, ``scenario.planned.toml``;
-``sweep``: ``sweep.csv``).
+``sweep``: ``sweep.csv``; ``access``: ``access.csv``, ``access_planned.csv``,
+``by_class.csv`` and the map PNGs of :data:`ACCESS_FIGURES`).
 """
 
 from __future__ import annotations
@@ -43,7 +44,19 @@ TEXT_COLUMNS = frozenset(
         "status",
         "point",
         "error",
+        "community",
+        "age_class",
     }
+)
+
+#: The PNG figures ``access`` writes, in page order; the report embeds them as
+#: written (they are drawn from the 2SFCA arrays, which the CSV tables do not hold).
+ACCESS_FIGURES = (
+    "access_map",
+    "access_map_core",
+    "access_map_planned",
+    "access_map_planned_core",
+    "deserts_before_after",
 )
 
 
@@ -62,6 +75,10 @@ class Results:
     places_by_group: list[dict[str, Any]] = field(default_factory=list)
     sweep_rows: list[dict[str, Any]] = field(default_factory=list)
     map_png: bytes | None = None
+    access_rows: list[dict[str, Any]] = field(default_factory=list)
+    access_planned_rows: list[dict[str, Any]] = field(default_factory=list)
+    by_class_rows: list[dict[str, Any]] = field(default_factory=list)
+    access_pngs: dict[str, bytes] = field(default_factory=dict)
     scenario: dict[str, Any] | None = None
     scenario_file: str | None = None
     scenario_problem: str | None = None
@@ -87,6 +104,11 @@ class Results:
     def optimization(self) -> dict[str, Any] | None:
         s = self.summary or {}
         return s if "objective" in s else None
+
+    @property
+    def is_access(self) -> bool:
+        """A folder of ``access``: ``summary.json`` says so, or ``access.csv`` is there."""
+        return (self.summary or {}).get("command") == "access" or bool(self.access_rows)
 
 
 _NP_REPR = re.compile(r"^np\.\w+\((.*)\)$")
@@ -218,6 +240,14 @@ def load_results(folder: str | Path) -> Results:
         places_by_group=table("places_by_group.csv"),
         sweep_rows=table("sweep.csv"),
         map_png=_read_png(folder / "map.png", files),
+        access_rows=table("access.csv"),
+        access_planned_rows=table("access_planned.csv"),
+        by_class_rows=table("by_class.csv"),
+        access_pngs={
+            name: png
+            for name in ACCESS_FIGURES
+            if (png := _read_png(folder / f"{name}.png", files)) is not None
+        },
         scenario=scenario,
         scenario_file=scenario_file,
         scenario_problem=problem,
