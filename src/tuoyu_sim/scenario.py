@@ -1435,7 +1435,7 @@ def validate_data(
             path = format_loc(_clean_loc(err["loc"]))
             missing = err.get("type") == "missing"
             problems.append(_Problem(path, err.get("input"), _describe(err), missing))
-        raise ScenarioError(_dedupe(_render(problems, label, origins))) from None
+        raise ScenarioError(list(dict.fromkeys(_render(problems, label, origins)))) from None
     if source is not None:
         scenario._source = Path(source)
     if matrix is not None:
@@ -1515,16 +1515,6 @@ def _render(
         else:
             lines.append(f"{where}{column} ({path}) = {value}: {allowed}")
     return lines
-
-
-def _dedupe(lines: list[str]) -> list[str]:
-    seen: set[str] = set()
-    out = []
-    for line in lines:
-        if line not in seen:
-            seen.add(line)
-            out.append(line)
-    return out
 
 
 def load_scenario(path: str | Path) -> Scenario:

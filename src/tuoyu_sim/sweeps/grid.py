@@ -349,7 +349,7 @@ def expand_grid(
             except UserError as exc:
                 problems.extend(exc.problems)
     if problems:
-        raise UserError(_dedupe(problems))
+        raise UserError(list(dict.fromkeys(problems)))
     alone: dict[tuple[int, str], list[str]] = {}
 
     def problems_alone(i: int, value: Any) -> list[str]:
@@ -404,7 +404,7 @@ def expand_grid(
                     f"--set {where} (this combination)",
                 )
                 problems.append(f"{culprit}: {prob}")
-        lines = _dedupe(problems)
+        lines = list(dict.fromkeys(problems))  # each problem once, in order
         if len(lines) > 20:
             lines = [*lines[:20], f"... and {len(lines) - 20} more problems"]
         raise UserError(lines)
@@ -414,7 +414,3 @@ def expand_grid(
 def _strip_label(problem: str, base: Scenario) -> str:
     label = f"{base.source}: " if base.source is not None else "<scenario>: "
     return problem.removeprefix(label)
-
-
-def _dedupe(lines: list[str]) -> list[str]:
-    return list(dict.fromkeys(lines))
