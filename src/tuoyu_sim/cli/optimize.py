@@ -79,25 +79,13 @@ def add_arguments(parser: argparse.ArgumentParser, *, objective: bool = True) ->
     parser.add_argument(
         "--beta", type=positive_float, help="decay parameter (default: geography.decay.beta)"
     )
-    parser.add_argument(
-        "--solver",
-        choices=("highs", "cbc"),
-        default=SOLVER,
-        help="highs (default) or cbc (the CBC bundled with PuLP, flow cover cuts off)",
-    )
+    add_solver_options(parser)
     parser.add_argument(
         "--time-limit",
         type=positive_float,
         metavar="S",
         help="solver wall-clock limit, seconds (a stopped solve is 'feasible' and may differ "
         "from run to run; default none)",
-    )
-    parser.add_argument(
-        "--gap",
-        type=relative_gap,
-        default=GAP,
-        help="relative optimality gap at which the solver may stop (default 0.001, i.e. 0.1%%; "
-        "0 proves optimality)",
     )
     parser.add_argument(
         "--threads",
@@ -114,6 +102,23 @@ def add_arguments(parser: argparse.ArgumentParser, *, objective: bool = True) ->
     parser.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
     parser.add_argument(
         "--out", help=f"results folder (default: results/<scenario>-{parser.prog.split()[-1]})"
+    )
+
+
+def add_solver_options(parser: argparse.ArgumentParser, when: str = "") -> None:
+    """``--solver`` and ``--gap`` (optimize, plan, and sweep's ``--optimize``)."""
+    parser.add_argument(
+        "--solver",
+        choices=("highs", "cbc"),
+        default=SOLVER,
+        help=f"{when}highs (default) or cbc (the CBC bundled with PuLP, flow cover cuts off)",
+    )
+    parser.add_argument(
+        "--gap",
+        type=relative_gap,
+        default=GAP,
+        help=f"{when}relative optimality gap at which the solver may stop (default 0.001, "
+        "i.e. 0.1%%; 0 proves optimality)",
     )
 
 

@@ -20,7 +20,6 @@ import argparse
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from tuoyu_sim.argtypes import relative_gap
 from tuoyu_sim.cli.common import (
     OPTIMIZE_FLAGS,
     SIMULATION_FLAGS,
@@ -30,7 +29,7 @@ from tuoyu_sim.cli.common import (
     out_dir,
     simulation_keywords,
 )
-from tuoyu_sim.cli.optimize import GAP, SOLVER
+from tuoyu_sim.cli.optimize import add_solver_options
 
 HELP = "what-if grid over scenario keys, in parallel or on Dask"
 FLAGS = {**OPTIMIZE_FLAGS, **SIMULATION_FLAGS}
@@ -66,18 +65,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="optimize each point first (min-cost), then simulate the planned scenario",
     )
-    p.add_argument(
-        "--solver",
-        choices=("highs", "cbc"),
-        default=SOLVER,
-        help="--optimize: highs (default) or cbc (the CBC bundled with PuLP)",
-    )
-    p.add_argument(
-        "--gap",
-        type=relative_gap,
-        default=GAP,
-        help="--optimize: relative optimality gap (default 0.001, i.e. 0.1%%; 0 proves optimality)",
-    )
+    add_solver_options(p, when="--optimize: ")
     p.add_argument("--no-figures", action="store_true", help="skip the PNG figure")
     p.add_argument("--quiet", action="store_true", help="no progress bar or table")
 
