@@ -404,6 +404,70 @@ class Costs(Strict):
     years: float = Field(1.0, gt=0, le=100)
 
 
+class Fees(Strict):
+    """``[fees]``: what families are charged, yuan (CNY), by care type.
+
+    ``monthly_cny`` holds the fee of enrolled care types (per child a month),
+    ``hourly_cny`` that of walk-in types (per child an hour); a facility's
+    ``fee_cny`` overrides either. Facilities marked ``affordable = true`` (普惠)
+    charge at most ``cap_monthly_cny`` / ``cap_hourly_cny``. Read by
+    :mod:`tuoyu_sim.fees`; ``None`` everywhere means "not written", so a saved
+    scenario stays as it was written.
+    """
+
+    monthly_cny: dict[Ident, NonNeg] = Field(default_factory=lambda: {"full_day": 1900.0})
+    hourly_cny: dict[Ident, NonNeg] = Field(default_factory=dict)
+    cap_monthly_cny: dict[Ident, NonNeg] = Field(default_factory=dict)
+    cap_hourly_cny: dict[Ident, NonNeg] = Field(default_factory=dict)
+    open_days_per_year: float = Field(250.0, gt=0, le=366)
+
+
+class Subsidies(Strict):
+    """``[subsidies]``: public money, yuan (CNY) (:mod:`tuoyu_sim.fees`).
+
+    To operators per enrolled child a month (``pass_through`` of it lowers the
+    fee families pay) and per place a year; to families per child under three a
+    year (the national allowance, 3,600 yuan from 2025), paid to every
+    under-three (``allowance_for = "all_under3"``) or only to enrolled children.
+    """
+
+    operator_per_child_month_cny: NonNeg = 0.0
+    operator_per_place_year_cny: NonNeg = 0.0
+    pass_through: Share = 1.0
+    family_allowance_per_child_year_cny: NonNeg = 3600.0
+    allowance_for: Literal["all_under3", "enrolled"] = "all_under3"
+
+
+class FeeResponse(Strict):
+    """How take-up of one care type falls with its net fee (``[takeup.fee_response.TYPE]``).
+
+    ``logistic``: ``midpoint_cny`` and ``scale_cny``; ``elasticity``:
+    ``elasticity`` and ``saturation_cny`` (the net fee at or below which take-up
+    is at its maximum). Fees in the type's unit (a month or an hour).
+    """
+
+    midpoint_cny: float | None = Field(None, ge=0, le=1_000_000)
+    scale_cny: float | None = Field(None, gt=0, le=1_000_000)
+    elasticity: float | None = Field(None, gt=0, le=50)
+    saturation_cny: float | None = Field(None, gt=0, le=1_000_000)
+
+
+class TakeUp(Strict):
+    """``[takeup]``: demand that answers to the net fee and the distance (:mod:`tuoyu_sim.takeup`).
+
+    With it, a community's ``demand`` shares are the most that would take up
+    care (net fee 0, facility at the door); without it they are taken as they
+    are ("no response").
+    """
+
+    curve: Literal["logistic", "elasticity"] = "logistic"
+    choice: Literal["nearest", "logit"] = "nearest"
+    distance: Literal["decay", "off"] = "decay"
+    logit_per_km: float = Field(1.0, ge=0, le=1000)
+    logit_per_100_cny: float = Field(0.5, ge=0, le=1000)
+    fee_response: dict[Ident, FeeResponse] = Field(default_factory=dict)
+
+
 AccessStep = tuple[Annotated[float, Field(gt=0, le=1_000_000)], Annotated[float, Field(gt=0, le=1)]]
 """One step of an E2SFCA weight: ``[upper_m, weight]``."""
 
@@ -551,6 +615,8 @@ class Facility(Located):
     staff: StaffCount = StaffCount()
     area_m2: float | None = Field(None, gt=0)
     shifts: dict[Ident, Annotated[int, Field(ge=0)]] | None = None
+    fee_cny: dict[Ident, NonNeg] | None = None
+    affordable: bool | None = None
 
     @property
     def total_places(self) -> int:
@@ -787,6 +853,69 @@ class Projection(Strict):
         return (t - max_age_months) // 12, (t - 1) // 12
 
 
+# -- phasing: costs and limits of a multi-year plan (read only by allocate.phased) --
+
+CONVERT_SHARE_DEFAULT = 0.25
+"""Default cost of converting a place to another age class, as a share of
+``costs.per_place_cny`` (an assumption: refitting a room -- furniture, fittings,
+equipment -- without the building work; no sourced figure)."""
+
+
+def _per_1000_trajectory(value: Any) -> Any:
+    """A number, or ``{year = number}``: places per 1,000 residents (0 to 1000)."""
+    if isinstance(value, Mapping):
+        return _year_table(
+            value, "places per 1,000", "places per 1,000 residents: 0 to 1000", 0.0, 1000.0
+        )
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    if not ok or not 0 <= value <= 1000:
+        raise ValueError(
+            "places per 1,000 residents (0 to 1000), or a table { year = number }, "
+            "e.g. { 2026 = 4.5, 2030 = 5.5 }"
+        )
+    return float(value)
+
+
+class Phasing(Strict):
+    """``[phasing]``: costs and limits of a multi-year plan (optional section).
+
+    Read only by :mod:`tuoyu_sim.allocate.phased` (``optimize --years``); a
+    one-year ``optimize`` ignores it. ``costs.years`` does not apply to a phased
+    plan: salaries are paid in every year a caregiver is employed.
+    """
+
+    discount_rate: float = Field(0.0, ge=0, lt=1)
+    convert_cost_per_place_cny: NonNeg | None = None
+    release_saving_per_place_cny: NonNeg = 0.0
+    hire_cost_cny: NonNeg = 0.0
+    let_go_cost_cny: NonNeg = 0.0
+    max_hires_per_year: int | None = Field(None, ge=0)
+    min_utilization: Share = 0.0
+    empty_place_year_cny: NonNeg = 0.0
+    per_1000: Annotated[float | dict[int, float], BeforeValidator(_per_1000_trajectory)] | None = (
+        None
+    )
+
+    def convert_cost(self, per_place_cny: float) -> float:
+        """Cost of converting one place to another age class (the default: a share
+        of the place cost, :data:`CONVERT_SHARE_DEFAULT`)."""
+        if self.convert_cost_per_place_cny is not None:
+            return float(self.convert_cost_per_place_cny)
+        return CONVERT_SHARE_DEFAULT * float(per_place_cny)
+
+    def per_1000_in(self, year: int, default: float | None) -> float | None:
+        """Places per 1,000 residents ``year`` must reach: the number, the table's
+        entry (the last year named at or before ``year``; ``default`` before the
+        first), or ``default`` (``targets.places_per_1000``) without one."""
+        target = self.per_1000
+        if target is None:
+            return default
+        if not isinstance(target, dict):
+            return float(target)
+        named = [y for y in sorted(target) if y <= year]
+        return float(target[named[-1]]) if named else default
+
+
 class Scenario(Strict):
     """A whole scenario. Immutable: use :meth:`with_changes` for variants."""
 
@@ -801,11 +930,15 @@ class Scenario(Strict):
     targets: Targets = Targets()
     costs: Costs = Costs()
     access: Accessibility | None = None
+    fees: Fees | None = None
+    subsidies: Subsidies | None = None
+    takeup: TakeUp | None = None
     tables: Tables = Tables()
     communities: tuple[Community, ...]
     facilities: tuple[Facility, ...]
     candidate_sites: tuple[CandidateSite, ...] = ()
     projection: Projection | None = None
+    phasing: Phasing | None = None
 
     _source: Path | None = PrivateAttr(default=None)
     _matrix: dict[tuple[str, str], float] | None = PrivateAttr(default=None)
@@ -984,6 +1117,7 @@ class Scenario(Strict):
                         (f"{kind}[{i}]", p.id, 'distance = "haversine" needs lon and lat')
                     )
         problems.extend(self._projection_problems())
+        problems.extend(self._phasing_problems())
         if problems:
             raise _CrossProblems(problems)
         return self
@@ -1071,6 +1205,44 @@ class Scenario(Strict):
                         f"({rate:.4g} in {pr.base_year}) would fall below 0 by {pr.horizon[1]}",
                     )
                 )
+        return problems
+
+    def _phasing_problems(self) -> list[tuple[str, Any, str]]:
+        """Checks of ``[phasing]`` against ``[costs]`` and ``[projection]``."""
+        ph = self.phasing
+        if ph is None:
+            return []
+        problems: list[tuple[str, Any, str]] = []
+        place = self.costs.per_place_cny
+        if ph.release_saving_per_place_cny > place:
+            problems.append(
+                (
+                    "phasing.release_saving_per_place_cny",
+                    ph.release_saving_per_place_cny,
+                    f"at most costs.per_place_cny ({place:g}): a place added and then "
+                    "released must never pay",
+                )
+            )
+        if isinstance(ph.per_1000, dict):
+            pr = self.projection
+            for year in sorted(ph.per_1000):
+                if pr is None:
+                    problems.append(
+                        (
+                            f"phasing.per_1000.{year}",
+                            ph.per_1000[year],
+                            "a table by year needs a [projection] section (its horizon "
+                            "names the years); without one give a number",
+                        )
+                    )
+                elif not pr.horizon[0] <= year <= pr.horizon[1]:
+                    problems.append(
+                        (
+                            f"phasing.per_1000.{year}",
+                            year,
+                            f"a year of projection.horizon ({pr.horizon[0]}–{pr.horizon[1]})",
+                        )
+                    )
         return problems
 
     # -- derived views -------------------------------------------------------
