@@ -54,6 +54,16 @@ EXPECTED: dict[str, tuple[tuple[str, ...], int]] = {
         1,
     ),
     "projection_negative_births.toml": (("projection.births.observed.2024", "-3400", "≥ 0"), 1),
+    "fee_negative.toml": (("fees.monthly_cny.full_day", "-100", "greater than or equal to 0"), 1),
+    "subsidy_above_fee.toml": (
+        ("subsidies.operator_per_child_month_cny", "2000", "1500-yuan full_day fee", "f1"),
+        1,
+    ),
+    "takeup_bad_curve.toml": (("takeup.fee_response.drop_in.scale_cny", "= 0", "greater than 0"), 1),
+    "takeup_wrong_curve_parameters.toml": (
+        ("takeup.fee_response.drop_in", "midpoint_cny", 'not of curve = "elasticity"'),
+        1,
+    ),
     "projection_before_base_year.toml": (
         ("projection.horizon", "[2024, 2030]", "from the base year (2025)"),
         1,

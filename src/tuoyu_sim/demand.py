@@ -22,6 +22,7 @@ from scipy import special
 
 from tuoyu_sim.geography import decay_factor, pairs_within
 from tuoyu_sim.scenario import CARE_TYPES, CareType, Scenario, Stay
+from tuoyu_sim.takeup import at_fees, logit_split
 
 # -- stay distributions ---------------------------------------------------------
 
@@ -341,8 +342,11 @@ def plan_demand(scenario: Scenario) -> DemandPlan:
     sessions. What does not fit joins the waitlist of the nearest facility within
     reach. Walk-in demand goes to the nearest facility offering places of the
     child's age class (or is split by distance decay); redirects later follow
-    ``reach`` from the child's community.
+    ``reach`` from the child's community. With ``[takeup]`` the communities'
+    shares are first taken at the scenario's fees (:mod:`tuoyu_sim.takeup`).
     """
+    scenario = at_fees(scenario)  # without [takeup]: the scenario itself
+    split = logit_split(scenario)  # None unless [takeup] choice = "logit"
     types = tuple(k for k in CARE_TYPES if k in scenario.care_types)
     ages = tuple(scenario.age_groups)
     K, C, F = len(types), len(ages), len(scenario.facilities)
@@ -431,7 +435,7 @@ def plan_demand(scenario: Scenario) -> DemandPlan:
                 if not js.size:
                     unreached_walk += lam
                     continue
-                w = decay_weights(ds, scenario)
+                w = decay_weights(ds, scenario) if split is None else split(js, ds, k)
                 w = w / w.sum()
                 for j, wj in zip(js.tolist(), w.tolist(), strict=True):
                     if wj > 0:

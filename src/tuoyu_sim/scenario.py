@@ -452,6 +452,33 @@ class FeeResponse(Strict):
     saturation_cny: float | None = Field(None, gt=0, le=1_000_000)
 
 
+DEFAULT_FEE_RESPONSE: dict[str, dict[str, FeeResponse]] = {
+    "logistic": {"full_day": FeeResponse(midpoint_cny=1570.0, scale_cny=510.0)},
+    "elasticity": {},
+}
+"""Curve parameters used when ``[takeup.fee_response]`` leaves a care type out.
+
+Full day, logistic: the curve through two sourced points, both read as the
+share of families wanting care who take it up at a monthly fee (that reading is
+an assumption): over 70 % of parents accept under 2,000 yuan (30 % at 2,000),
+and 12 % of under-threes enrolled against 35 % of families wanting care (34 %)
+at the 2025 average fee of about 1,900 yuan. scenarios/README.md shows the
+arithmetic."""
+
+
+_EXAMPLE_RESPONSE = {
+    "logistic": {
+        True: "midpoint_cny = 1570, scale_cny = 510",
+        False: "midpoint_cny = 40, scale_cny = 15",
+    },
+    "elasticity": {
+        True: "elasticity = 0.5, saturation_cny = 500",
+        False: "elasticity = 0.5, saturation_cny = 10",
+    },
+}
+"""Examples in the message of a missing curve parameter (monthly, hourly fees)."""
+
+
 class TakeUp(Strict):
     """``[takeup]``: demand that answers to the net fee and the distance (:mod:`tuoyu_sim.takeup`).
 
@@ -466,6 +493,12 @@ class TakeUp(Strict):
     logit_per_km: float = Field(1.0, ge=0, le=1000)
     logit_per_100_cny: float = Field(0.5, ge=0, le=1000)
     fee_response: dict[Ident, FeeResponse] = Field(default_factory=dict)
+
+    def response(self, care_type: str) -> FeeResponse | None:
+        """The curve parameters of ``care_type``: written, else the default, else None."""
+        if care_type in self.fee_response:
+            return self.fee_response[care_type]
+        return DEFAULT_FEE_RESPONSE[self.curve].get(care_type)
 
 
 AccessStep = tuple[Annotated[float, Field(gt=0, le=1_000_000)], Annotated[float, Field(gt=0, le=1)]]
@@ -1118,9 +1151,132 @@ class Scenario(Strict):
                     )
         problems.extend(self._projection_problems())
         problems.extend(self._phasing_problems())
+        problems.extend(self._fee_problems())
         if problems:
             raise _CrossProblems(problems)
         return self
+
+    def _fee_problems(self) -> list[tuple[str, Any, str]]:
+        """Checks of ``[fees]``, ``[subsidies]``, ``[takeup]`` and facility fees."""
+        problems: list[tuple[str, Any, str]] = []
+        enrolled = {k for k, v in self.care_types.items() if v.mode == "enrolled"}
+        walk_in = set(self.care_types) - enrolled
+        fees = self.fees
+        if fees is not None:
+            for key, allowed, what in (
+                ("monthly_cny", enrolled, "an enrolled care type (monthly fee)"),
+                ("cap_monthly_cny", enrolled, "an enrolled care type (monthly fee)"),
+                ("hourly_cny", walk_in, "a walk-in care type (hourly fee)"),
+                ("cap_hourly_cny", walk_in, "a walk-in care type (hourly fee)"),
+            ):
+                for t in getattr(fees, key):
+                    if t not in allowed and key in fees.model_fields_set:
+                        problems.append((f"fees.{key}.{t}", t, _one_of(what, allowed)))
+        for i, f in enumerate(self.facilities):
+            for t in f.fee_cny or {}:
+                if t not in self.care_types:
+                    problems.append(
+                        (
+                            f"facilities[{i}].fee_cny.{t}",
+                            t,
+                            _one_of("a care type", set(enrolled | walk_in)),
+                        )
+                    )
+        if self.subsidies is not None and fees is not None:
+            passed = self.subsidies.pass_through * self.subsidies.operator_per_child_month_cny
+            for i, f in enumerate(self.facilities):
+                for t in sorted(enrolled):
+                    fee = self.fee_cny(f, t)
+                    if fee is not None and passed > fee + 1e-9:
+                        problems.append(
+                            (
+                                "subsidies.operator_per_child_month_cny",
+                                self.subsidies.operator_per_child_month_cny,
+                                f"at most the fee it lowers: pass_through x subsidy = {passed:g} "
+                                f"yuan a month is above the {fee:g}-yuan {t} fee of "
+                                f"facilities[{i}] ({f.id}); lower the subsidy or pass_through",
+                            )
+                        )
+                        return problems
+        tu = self.takeup
+        if tu is None:
+            return problems
+        wanted = {t for c in self.communities for t, p in c.demand.items() if p > 0}
+        need = (
+            ("midpoint_cny", "scale_cny")
+            if tu.curve == "logistic"
+            else ("elasticity", "saturation_cny")
+        )
+        other = (
+            ("elasticity", "saturation_cny")
+            if tu.curve == "logistic"
+            else ("midpoint_cny", "scale_cny")
+        )
+        alt = "elasticity" if tu.curve == "logistic" else "logistic"
+        reported: set[str] = set()
+        for t, r in tu.fee_response.items():
+            if t not in self.care_types:
+                problems.append(
+                    (
+                        f"takeup.fee_response.{t}",
+                        t,
+                        _one_of("a defined care type", set(self.care_types)),
+                    )
+                )
+                continue
+            misplaced = [key for key in other if getattr(r, key) is not None]
+            if misplaced:
+                reported.add(t)
+                problems.append(
+                    (
+                        f"takeup.fee_response.{t}",
+                        r.model_dump(exclude_none=True),
+                        f'{" and ".join(misplaced)}: parameters of curve = "{alt}", '
+                        f'not of curve = "{tu.curve}" (give {" and ".join(need)})',
+                    )
+                )
+        table = fees if fees is not None else Fees()
+        for t in sorted(wanted & set(self.care_types), key=CARE_TYPES.index):
+            r = tu.response(t)
+            missing = [k for k in need if r is None or getattr(r, k) is None]
+            if missing and t not in reported:
+                problems.append(
+                    (
+                        f"takeup.fee_response.{t}",
+                        None if r is None else r.model_dump(exclude_none=True),
+                        f'curve = "{tu.curve}" needs {" and ".join(missing)} for every care type '
+                        f"with demand, e.g. [takeup.fee_response.{t}] "
+                        + _EXAMPLE_RESPONSE[tu.curve][t in enrolled],
+                    )
+                )
+            unit = "monthly_cny" if t in enrolled else "hourly_cny"
+            if t not in getattr(table, unit) and any(
+                t not in (f.fee_cny or {}) for f in self.facilities
+            ):
+                problems.append(
+                    (
+                        f"fees.{unit}.{t}",
+                        None,
+                        f"a take-up model needs the fee of every care type with demand: "
+                        f"give fees.{unit}.{t} (or fee_cny.{t} at every facility)",
+                    )
+                )
+        return problems
+
+    def fee_cny(self, facility: Facility, care_type: str) -> float | None:
+        """The fee ``facility`` charges for ``care_type`` (a month or an hour), capped
+        for an affordable (普惠) facility; None when no fee is given."""
+        fees = self.fees if self.fees is not None else Fees()
+        enrolled = self.care_types[care_type].mode == "enrolled"
+        district = fees.monthly_cny if enrolled else fees.hourly_cny
+        fee = (facility.fee_cny or {}).get(care_type, district.get(care_type))
+        if fee is None:
+            return None
+        if facility.affordable:
+            cap = (fees.cap_monthly_cny if enrolled else fees.cap_hourly_cny).get(care_type)
+            if cap is not None:
+                fee = min(fee, cap)
+        return fee
 
     def _projection_problems(self) -> list[tuple[str, Any, str]]:
         """Checks of ``[projection]`` against the rest of the scenario."""

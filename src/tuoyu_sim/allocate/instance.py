@@ -40,6 +40,7 @@ from tuoyu_sim.errors import UserError
 from tuoyu_sim.geography import DecayKind, Pairs, decay_factor, pairs_within, sites
 from tuoyu_sim.scenario import ROLES, Scenario
 from tuoyu_sim.staffing import StaffingRule, shift_counts, staffing_rule
+from tuoyu_sim.takeup import at_fees
 
 
 @dataclass(frozen=True)
@@ -171,6 +172,7 @@ def build_instance(
     beta
         Decay parameter; default ``geography.decay.beta``.
     """
+    scenario = at_fees(scenario)  # demand at the scenario's fees; itself without [takeup]
     geo = scenario.geography
     radius = float(radius_m if radius_m is not None else geo.service_radius_m)
     if not math.isfinite(radius) or radius <= 0:

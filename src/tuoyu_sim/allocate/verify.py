@@ -21,6 +21,7 @@ from tuoyu_sim.demand import stay_distribution
 from tuoyu_sim.geography import distance_m
 from tuoyu_sim.queueing import erlang_b
 from tuoyu_sim.scenario import Scenario
+from tuoyu_sim.takeup import at_fees
 
 TOL = 1e-6
 
@@ -39,6 +40,7 @@ def _decay(d: float, kind: str, beta: float, radius: float) -> float:
 
 def _demand(scenario: Scenario) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]]]:
     """Enrolled places and walk-in erlangs by community and class."""
+    scenario = at_fees(scenario)  # take-up is an input here, not what is checked
     enrolled: dict[str, dict[str, float]] = {}
     walk: dict[str, dict[str, float]] = {}
     sim = scenario.simulation
