@@ -24,6 +24,7 @@ import numpy as np
 from scipy.special import stdtrit
 
 from tuoyu_sim import __version__
+from tuoyu_sim.fees import finance, priced
 from tuoyu_sim.scenario import CARE_TYPE_NAMES_ZH, format_clock
 from tuoyu_sim.simulation import COUNTS, HIST_BINS, SimulationResult
 
@@ -260,6 +261,9 @@ def summarize(result: SimulationResult, extra: dict[str, Any] | None = None) -> 
         "care_types": care_types,
         "facilities": facilities,
     }
+    if priced(sc):  # [fees], [subsidies] or [takeup] written (tuoyu_sim.fees)
+        walk_hours = fig.occ / 60.0 / fig.days  # (R, F, K) child-hours a day
+        summary["finance"] = finance(sc, plan, walk_hours)
     if extra:
         summary.update(extra)
     return summary

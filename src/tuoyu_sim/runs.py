@@ -753,7 +753,21 @@ class SweepRun(_Run):
 
     def figures(self) -> dict[str, Figure]:
         fig = self.plot_response()
-        return {} if fig is None else {"response_curves": fig}
+        out = {} if fig is None else {"response_curves": fig}
+        price = self.plot_price()
+        if price is not None:
+            out["price_response"] = price
+        return out
+
+    def plot_price(self) -> Figure | None:
+        """Enrollment, revenue, public cost and public cost per extra enrolled child
+        against the first axis (None: not a priced scenario, or no rows)."""
+        from tuoyu_sim.plots.sweep import price_response
+
+        rows = [r for r in self.rows("sweep") if not r.get("error")]
+        if not rows or "public_cost_cny_per_year" not in rows[0]:
+            return None
+        return price_response(rows, [a.key for a in self.axes])
 
     def plot_response(self) -> Figure | None:
         """Turn-away, utilization, breach days and waitlist against the axes (None: no rows)."""

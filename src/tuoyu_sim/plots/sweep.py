@@ -180,3 +180,76 @@ def response_curves(
                 ax.set_title(f"{L['held']} {held}", fontsize=7)
     fig.suptitle(L["title"])
     return fig
+
+
+PRICE_LABELS = {
+    "zh": {
+        "enrolled": "在托儿童（人）",
+        "revenue_cny_per_year": "机构年收入（万元）",
+        "public_cost_cny_per_year": "财政年支出（万元）",
+        "public_cost_per_extra_child_cny": "每新增一名在托儿童的年财政支出（万元）",
+        "title": "费用与补贴：入托、收入与财政支出（与第一个点相比）",
+        "held": "其余参数固定为",
+    },
+    "en": {
+        "enrolled": "enrolled children",
+        "revenue_cny_per_year": "operators' revenue a year (10k yuan)",
+        "public_cost_cny_per_year": "public cost a year (10k yuan)",
+        "public_cost_per_extra_child_cny": "public cost per extra enrolled child (10k yuan a year)",
+        "title": "fees and subsidies: enrollment, revenue, public cost (against the first point)",
+        "held": "other parameters held at",
+    },
+}
+
+PRICE_FIGURES: tuple[str, ...] = (
+    "enrolled",
+    "revenue_cny_per_year",
+    "public_cost_cny_per_year",
+    "public_cost_per_extra_child_cny",
+)
+"""Panels of :func:`price_response`, in order."""
+
+
+def price_response(
+    rows: Sequence[Mapping[str, Any]], params: Sequence[str], lang: str | None = None
+) -> Figure:
+    """Enrollment, operators' revenue, public cost and public cost per extra enrolled
+    child against the first swept parameter (a subsidy, a fee or a cap).
+
+    Rows are those of a priced sweep (:func:`tuoyu_sim.sweeps.sweep_rows`); the
+    other parameters are held at their first value. Yuan are drawn in units of
+    10,000 (万元).
+    """
+    lang = label_language(lang)
+    L = PRICE_LABELS[lang]
+    fig = Figure(figsize=(10.0, 6.4), layout="constrained")
+    axes = fig.subplots(2, 2).ravel()
+    if not rows or not params:
+        axes[0].text(0.5, 0.5, "no finished points", ha="center", transform=axes[0].transAxes)
+        return fig
+    x_key = params[0]
+    hold = {k: rows[0][k] for k in params[1:]}
+    sel = [r for r in rows if all(r.get(k) == v for k, v in hold.items())]
+    x_values = _distinct(sel, x_key)
+    numeric = _is_numeric(x_values)
+    x = np.array([float(v) for v in x_values]) if numeric else np.arange(len(x_values), dtype=float)
+    by_x = {r[x_key]: r for r in sel}
+    for ax, figure in zip(axes, PRICE_FIGURES, strict=True):
+        scale = 1.0 if figure == "enrolled" else 1e-4
+        y = np.array([_number(by_x[v].get(figure)) for v in x_values]) * scale
+        lo = np.array([_number(by_x[v].get(f"{figure}_lo")) for v in x_values]) * scale
+        hi = np.array([_number(by_x[v].get(f"{figure}_hi")) for v in x_values]) * scale
+        if np.isfinite(lo).any():
+            ax.fill_between(x, lo, hi, color="#08306b", alpha=0.18, lw=0)
+        ax.plot(x, y, marker="o", ms=4, lw=1.8, color="#08306b")
+        ax.set_ylabel(L[figure], fontsize=8)
+        ax.set_xlabel(x_key, fontsize=8)
+        if not numeric:
+            ax.set_xticks(x)
+            ax.set_xticklabels([str(v) for v in x_values])
+    if hold:
+        axes[0].set_title(
+            f"{L['held']} " + ", ".join(f"{k} = {v}" for k, v in hold.items()), fontsize=7
+        )
+    fig.suptitle(L["title"])
+    return fig

@@ -24,6 +24,7 @@ from tuoyu_sim.report.sections.headline import _headline
 from tuoyu_sim.report.sections.plan import _plan
 from tuoyu_sim.report.sections.provenance import _provenance
 from tuoyu_sim.report.sections.sweep import _sweep
+from tuoyu_sim.report.sections.takeup import _takeup
 
 #: The page's style sheet: package data, ``style.css`` next to this module. It is
 #: a %-format template: ``%(fonts)s`` takes :data:`~tuoyu_sim.report.fonts.FONT_STACK`,
@@ -53,6 +54,7 @@ def render_report(results: Results, lang: str = "zh", now: _dt.datetime | None =
     _plan(page)
     _sweep(page)
     _access(page)
+    _takeup(page)
     _assumptions(page)
     _provenance(page)
     s = results.summary or {}

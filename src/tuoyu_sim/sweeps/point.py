@@ -31,7 +31,8 @@ def headline(summary: Mapping[str, Any]) -> dict[str, Any]:
 
     District utilization and walk-in turn-away with 95% intervals, turn-away
     per walk-in care type, breach day share, waitlist, enrolled, places and
-    places per 1,000.
+    places per 1,000; for a priced scenario operators' revenue (95% interval) and
+    public cost a year (:mod:`tuoyu_sim.fees`).
     """
     d = summary["district"]
     row: dict[str, Any] = {}
@@ -50,6 +51,10 @@ def headline(summary: Mapping[str, Any]) -> dict[str, Any]:
         if v.get("mode") == "walk_in":
             row[f"arrivals_{t}"] = v["arrivals"]
             row[f"turned_away_{t}"] = v["turned_away"]
+    money = summary.get("finance")
+    if money is not None:  # a priced scenario (tuoyu_sim.fees)
+        row.update(_flat("revenue_cny_per_year", money["revenue_cny_per_year"]))
+        row["public_cost_cny_per_year"] = money["public_cost_cny_per_year"]
     return row
 
 

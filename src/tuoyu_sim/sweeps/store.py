@@ -79,7 +79,19 @@ def sweep_rows(
         row.update(figures)
         row["error"] = rec.get("error") or ""
         rows.append(row)
+    if "public_cost_cny_per_year" in figure_cols:  # priced points (tuoyu_sim.fees)
+        from tuoyu_sim.fees import cost_per_extra_child
+
+        extra = cost_per_extra_child(rows)
+        for row, value in zip(rows, extra, strict=True):
+            row[EXTRA_CHILD] = value
+        figure_cols.append(EXTRA_CHILD)
     return rows, [*columns, *figure_cols, "error"]
+
+
+EXTRA_CHILD = "public_cost_per_extra_child_cny"
+"""Column of ``sweep.csv``: public cost a year per additional enrolled child
+against the sweep's first point (:func:`tuoyu_sim.fees.cost_per_extra_child`)."""
 
 
 CSV_EVERY_S = 2.0
