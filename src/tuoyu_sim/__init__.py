@@ -35,6 +35,7 @@ _PUBLIC: dict[str, str] = {
     "SimulationRun": "tuoyu_sim.runs",
     "OptimizationRun": "tuoyu_sim.runs",
     "PlanRun": "tuoyu_sim.runs",
+    "PhasedRun": "tuoyu_sim.runs",
     "SweepRun": "tuoyu_sim.runs",
     "AccessRun": "tuoyu_sim.runs",
     "UserError": "tuoyu_sim.errors",
@@ -47,6 +48,7 @@ __all__ = [
     "AccessRun",
     "InfeasibleError",
     "OptimizationRun",
+    "PhasedRun",
     "PlanRun",
     "Scenario",
     "ScenarioError",
@@ -67,7 +69,14 @@ __all__ = [
 if TYPE_CHECKING:
     from tuoyu_sim.api import SweepInterrupted, access, optimize, plan, simulate, sweep
     from tuoyu_sim.errors import InfeasibleError, ScenarioError, SolverError, UserError
-    from tuoyu_sim.runs import AccessRun, OptimizationRun, PlanRun, SimulationRun, SweepRun
+    from tuoyu_sim.runs import (
+        AccessRun,
+        OptimizationRun,
+        PhasedRun,
+        PlanRun,
+        SimulationRun,
+        SweepRun,
+    )
     from tuoyu_sim.scenario import Scenario, load_scenario
 
 

@@ -33,10 +33,19 @@ from tuoyu_sim.scenario import Scenario, load_scenario
 
 if TYPE_CHECKING:
     from tuoyu_sim.planning import Iteration
-    from tuoyu_sim.runs import AccessRun, OptimizationRun, PlanRun, SimulationRun, SweepRun
+    from tuoyu_sim.runs import (
+        AccessRun,
+        OptimizationRun,
+        PhasedRun,
+        PlanRun,
+        SimulationRun,
+        SweepRun,
+    )
 
 Progress = bool | Callable[[int, int], None]
 ScenarioLike = Scenario | str | Path
+Years = Sequence[int] | str | bool | None
+"""``"2026-2030"``, years, or ``True`` for the scenario's horizon."""
 
 SOLVER: Literal["highs", "cbc"] = "highs"
 """The default solver (the allocation's ``DEFAULT_SOLVER``; a test holds them equal)."""
@@ -202,7 +211,9 @@ def optimize(
     gap: float = GAP,
     threads: int = 1,
     cross_check: bool = False,
-) -> OptimizationRun:
+    years: Years = None,
+    variant: str | None = None,
+) -> OptimizationRun | PhasedRun:
     """Decide where to open sites and how many places and caregivers to add.
 
     Parameters
@@ -223,12 +234,19 @@ def optimize(
         solve is reported ``feasible``); solver threads.
     cross_check
         Solve again with the other solver and keep the better plan.
+    years, variant
+        A plan over several years (min-cost only): ``"2026-2030"``, a sequence of
+        years, or ``True`` for the scenario's ``projection.horizon``; each year's
+        demand from the projection under the births ``variant`` (default
+        ``central``). Returns a :class:`~tuoyu_sim.runs.PhasedRun`.
 
     Returns
     -------
     OptimizationRun
         ``plan`` (the solver's plan), ``planned`` (the scenario with it
         applied), tables ``plan``/``sites``, ``assignment``, ``places_by_group``.
+        With ``years``: a :class:`~tuoyu_sim.runs.PhasedRun` (tables ``phases``,
+        ``years``, ``network``).
     """
     from tuoyu_sim.allocate import cross_check as check_with_other
     from tuoyu_sim.allocate import optimize as solve
@@ -236,10 +254,18 @@ def optimize(
     from tuoyu_sim.runs import OptimizationRun
 
     sc = _scenario(scenario)
+    if years is None and variant is not None:
+        raise UserError(f"variant = {variant!r}: applies with years only")
+    if years is not None and objective != "min-cost":
+        raise UserError(f"years: a plan over several years is min-cost only, not {objective}")
+    if years is not None and cross_check:
+        raise UserError("cross_check: not with years (solve each solver's plan and compare)")
     opts, spec = _options(
         objective, sites, budget, target_per_1000, radius_m, cover_every_community,
         decay, beta, solver, time_limit, gap, threads,
     )  # fmt: skip
+    if years is not None:
+        return _optimize_years(sc, _years(sc, years), _variant(sc, variant), opts, spec)
     plan = solve(sc, opts, spec)
     check = None
     if cross_check:
@@ -274,7 +300,11 @@ def plan(
     max_iterations: int = 8,
     on_iteration: Callable[[Iteration], None] | None = None,
     on_warning: Callable[[str], None] | None = None,
-) -> PlanRun:
+    years: Years = None,
+    variant: str | None = None,
+    on_year: Callable[[int, Iteration], None] | None = None,
+    on_round: Callable[[int, Any], None] | None = None,
+) -> PlanRun | PhasedRun:
     """Optimize (min-cost), verify by simulation, re-size by cause, until the plan holds
     twice (the second time with a fresh seed).
 
@@ -283,11 +313,17 @@ def plan(
     :class:`~tuoyu_sim.planning.Iteration`; ``on_warning`` with a cross-check that
     disagrees.
 
+    With ``years`` (as in :func:`optimize`) the loop runs for every year on that
+    year's network (:func:`tuoyu_sim.planning.run_phased_plan`); ``on_year`` is
+    called with (year, pass) after every pass and ``on_round`` with (round,
+    phased plan) after every phased solve.
+
     Returns
     -------
     PlanRun
         ``converged``, ``final`` (the planned scenario), tables ``plan``/``sites``,
         ``iterations``, ``needs``, ``places_by_group`` and the final simulation's.
+        With ``years``: a :class:`~tuoyu_sim.runs.PhasedRun`.
     """
     from tuoyu_sim.allocate import cross_check as check_with_other
     from tuoyu_sim.allocate import optimize as solve
@@ -304,6 +340,15 @@ def plan(
         decay, beta, solver, time_limit, gap, threads,
     )  # fmt: skip
     n_workers = _workers(workers)
+    if years is None and variant is not None:
+        raise UserError(f"variant = {variant!r}: applies with years only")
+    if years is not None:
+        if cross_check:
+            raise UserError("cross_check: not with years (solve each solver's plan and compare)")
+        return _plan_years(
+            sc, _years(sc, years), _variant(sc, variant), opts, spec,
+            workers=n_workers, max_iterations=max_iterations, on_year=on_year, on_round=on_round,
+        )  # fmt: skip
 
     def optimize_fn(s: Scenario) -> Any:
         result = solve(s, opts, spec)
@@ -325,6 +370,131 @@ def plan(
         stopping=stopping,
     )
     return PlanRun(sc, outcome, stopping, time.perf_counter() - started, target_per_1000)
+
+
+# -- several years ----------------------------------------------------------------
+
+
+def _years(scenario: Scenario, years: Years) -> tuple[int, ...]:
+    """The years asked for, checked against the scenario's projection."""
+    from tuoyu_sim.projection import horizon_years
+
+    where = f"{scenario.source or scenario.name}"
+    if scenario.projection is None:
+        raise UserError(
+            f"{where}: years: the scenario has no [projection] section; a plan over several "
+            "years needs births by year (see scenarios/README.md, [projection])"
+        )
+    horizon = horizon_years(scenario)
+    if years is True:
+        chosen: tuple[int, ...] = horizon
+    elif isinstance(years, str):
+        import argparse
+
+        from tuoyu_sim.argtypes import year_range
+
+        try:
+            chosen = year_range(years)
+        except argparse.ArgumentTypeError as exc:
+            raise UserError(f"years = {years!r}: {exc}") from None
+    elif years is False or isinstance(years, bool):
+        raise UserError("years = False: give years, True or None")
+    else:
+        try:
+            chosen = tuple(sorted({int(y) for y in years}))
+        except (TypeError, ValueError):
+            raise UserError(f"years = {years!r}: whole years, e.g. range(2026, 2031)") from None
+        if chosen and chosen != tuple(range(chosen[0], chosen[-1] + 1)):
+            raise UserError(f"years = {list(chosen)}: consecutive years, e.g. 2026-2030")
+    if not chosen:
+        raise UserError("years: at least one year")
+    if chosen[0] < horizon[0] or chosen[-1] > horizon[-1]:
+        raise UserError(
+            f"{where}: years = {chosen[0]}–{chosen[-1]}: within projection.horizon "
+            f"({horizon[0]}–{horizon[-1]})"
+        )
+    return chosen
+
+
+def _variant(scenario: Scenario, variant: str | None) -> str:
+    from tuoyu_sim.projection import variants
+
+    assert scenario.projection is not None  # _years said so first
+    chosen = variant or scenario.projection.default_variant
+    names = variants(scenario)
+    if chosen not in names:
+        raise UserError(
+            f"{scenario.source or scenario.name}: variant = {chosen!r}: projection.births "
+            f"names the variants {', '.join(names)}"
+        )
+    return chosen
+
+
+def _per_1000(scenario: Scenario, years: Sequence[int], opts: Any) -> dict[int, float | None]:
+    """The places-per-1,000 target of each year (``phasing.per_1000``, else the targets')."""
+    from tuoyu_sim.allocate.phased import phasing_of
+
+    if opts.target_per_1000 is not None:
+        return dict.fromkeys(years, opts.target_per_1000)
+    ph = phasing_of(scenario)
+    return {y: ph.per_1000_in(y, scenario.targets.places_per_1000) for y in years}
+
+
+def _optimize_years(
+    sc: Scenario, years: tuple[int, ...], variant: str, opts: Any, spec: Any
+) -> PhasedRun:
+    from tuoyu_sim.allocate import planned_scenario
+    from tuoyu_sim.allocate.phased import optimize_phased
+    from tuoyu_sim.planning import PhasedOutcome
+    from tuoyu_sim.projection import scenario_for_year
+    from tuoyu_sim.runs import PhasedRun
+
+    started = time.perf_counter()
+    phased = optimize_phased(sc, years, opts, spec, variant=variant)
+    outcome = PhasedOutcome(scenario=sc, years=years, variant=variant, phased=phased)
+    outcome.first_phased = phased
+    outcome.networks = {
+        y: planned_scenario(phased.plans[y], scenario_for_year(sc, y, variant)) for y in years
+    }
+    return PhasedRun(
+        sc, outcome, time.perf_counter() - started,
+        command="optimize", per_1000=_per_1000(sc, years, opts),
+    )  # fmt: skip
+
+
+def _plan_years(
+    sc: Scenario,
+    years: tuple[int, ...],
+    variant: str,
+    opts: Any,
+    spec: Any,
+    *,
+    workers: int,
+    max_iterations: int,
+    on_year: Callable[[int, Iteration], None] | None,
+    on_round: Callable[[int, Any], None] | None,
+) -> PhasedRun:
+    from tuoyu_sim.allocate.phased import optimize_phased
+    from tuoyu_sim.planning import run_phased_plan
+    from tuoyu_sim.runs import PhasedRun
+    from tuoyu_sim.stopping import StoppingRule
+
+    started = time.perf_counter()
+    outcome = run_phased_plan(
+        sc,
+        years,
+        variant,
+        lambda floors: optimize_phased(sc, years, opts, spec, variant=variant, floors=floors),
+        workers=workers,
+        max_iterations=max_iterations,
+        report=on_year,
+        on_round=on_round,
+        stopping=StoppingRule(),
+    )
+    return PhasedRun(
+        sc, outcome, time.perf_counter() - started,
+        command="plan", per_1000=_per_1000(sc, years, opts),
+    )  # fmt: skip
 
 
 # -- sweep ------------------------------------------------------------------------
@@ -361,6 +531,7 @@ def sweep(
     optimize: bool = False,
     solver: Literal["highs", "cbc"] = SOLVER,
     gap: float = GAP,
+    years: Years = None,
     progress: Progress = False,
 ) -> SweepRun:
     """A what-if grid over scenario keys, each point simulated (optionally optimized first).
@@ -379,6 +550,13 @@ def sweep(
         ``None``: a temporary folder, removed after; call ``save`` to keep.
     optimize, solver, gap
         Optimize each point first (min-cost), then simulate the planned scenario.
+    years
+        Each point over several years (as in :func:`optimize`): every year's
+        network simulated under that year's demand (births variant
+        ``projection.variant``, which the grid may set); with ``optimize``, the
+        phased plan's networks, else today's network held. ``sweep.csv`` has
+        the last year's figures, each year's with the year as a suffix
+        (``utilization_2027``) and, optimized, the plan's present cost.
 
     Raises
     ------
@@ -404,7 +582,8 @@ def sweep(
     base = _with_simulation(_scenario(scenario), replications, days, seed)
     axes = _axes(grid)
     chosen = SweepSolver(solver, gap)
-    points = expand_grid(base, axes, optimize=optimize, solver=chosen)
+    horizon = _years(base, years) if years is not None else ()
+    points = expand_grid(base, axes, optimize=optimize, solver=chosen, years=horizon)
     if optimize:
         try:
             import tuoyu_sim.allocate  # noqa: F401
@@ -429,7 +608,7 @@ def sweep(
     def summary(run: SweepProgress | None, complete: bool) -> dict[str, Any]:
         return sweep_summary(
             base, axes, points, run, optimize=optimize, backend=backend,
-            complete=complete, solver=chosen,
+            complete=complete, solver=chosen, years=horizon,
         )  # fmt: skip
 
     from tuoyu_sim.output import prepare_out_dir, write_json, write_scenario
@@ -464,7 +643,7 @@ def sweep(
 
                 run = run_sweep(
                     points, axes, folder, results, optimize=optimize, solver=chosen,
-                    on_start=on_start, on_point=on_point,
+                    years=horizon, on_start=on_start, on_point=on_point,
                 )  # fmt: skip
         except KeyboardInterrupt:
             finished = load_finished(folder, points)

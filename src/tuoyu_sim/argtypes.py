@@ -49,3 +49,20 @@ def relative_gap(text: str) -> float:
     if value >= 1:
         raise argparse.ArgumentTypeError(f"{value} must be a relative gap below 1 (e.g. 0.001)")
     return value
+
+
+def year_range(text: str) -> tuple[int, ...]:
+    """``2026-2030`` (or one year, ``2026``): the calendar years, first to last."""
+    first, sep, last = text.strip().partition("-")
+    try:
+        lo = int(first)
+        hi = int(last) if sep else lo
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a range of years; write e.g. 2026-2030 or 2026"
+        ) from None
+    if not (1900 <= lo <= 2200 and 1900 <= hi <= 2200):
+        raise argparse.ArgumentTypeError(f"{text!r}: years must lie in 1900–2200")
+    if hi < lo:
+        raise argparse.ArgumentTypeError(f"{text!r}: the last year comes before the first")
+    return tuple(range(lo, hi + 1))

@@ -23,6 +23,13 @@ the simulation needs. :func:`run_plan` closes the gap that is left:
    fresh seed (the confirmation); if that holds too, the loop has converged.
 
 Every pass is reported (cost, worst turn-away, what changed and why).
+
+Over several years (:func:`run_phased_plan`) the loop runs for every year of the
+horizon on that year's network under that year's demand
+(:func:`tuoyu_sim.projection.scenario_for_year`). What a year needed beyond the
+phased plan becomes a floor for that year and the phased plan is solved again
+with the floors, so the years stay one plan (a place added in 2027 is there, and
+paid for, in 2028), until no year needs more or ``max_rounds`` is reached.
 """
 
 from __future__ import annotations
@@ -791,13 +798,151 @@ def facility_needs(outcome: PlanOutcome) -> list[dict[str, Any]]:
     return rows
 
 
+# -- over several years -------------------------------------------------------------
+
+
+def network_key(scenario: Scenario) -> tuple[Any, ...]:
+    """What makes a network: every facility's places, reserved places and staff."""
+    return tuple(
+        (
+            f.id,
+            tuple(sorted(f.places.items())),
+            repr(f.reserved),
+            tuple(f.staff.model_dump().items()),
+        )
+        for f in scenario.facilities
+    )
+
+
+@dataclass
+class PhasedOutcome:
+    """What :func:`run_phased_plan` found: the last phased plan, each year's network
+    as simulated and re-sized, and each year's loop."""
+
+    scenario: Scenario
+    years: tuple[int, ...]
+    variant: str
+    phased: Any = None
+    """The last :class:`~tuoyu_sim.allocate.phased.PhasedPlan` solved (with the floors)."""
+    first_phased: Any = None
+    """The first one (no floors): the optimizer's plan before any simulation."""
+    networks: dict[int, Scenario] = field(default_factory=dict)
+    """Each year's final network under that year's demand (what ``phases.csv`` accounts)."""
+    outcomes: dict[int, PlanOutcome] = field(default_factory=dict)
+    """Each year's optimize–simulate loop, on the last round it ran."""
+    rounds: int = 0
+    converged: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def failing_years(self) -> list[int]:
+        """Years whose network does not hold in simulation, first to last."""
+        return [y for y in self.years if not self.outcomes[y].converged]
+
+    @property
+    def first_failing_year(self) -> int | None:
+        failing = self.failing_years
+        return failing[0] if failing else None
+
+
+def run_phased_plan(
+    scenario: Scenario,
+    years: Sequence[int],
+    variant: str,
+    optimize_fn: Callable[[Mapping[int, Scenario]], Any],
+    *,
+    workers: int = 1,
+    max_iterations: int = 8,
+    max_rounds: int = 3,
+    report: Callable[[int, Iteration], None] | None = None,
+    on_round: Callable[[int, Any], None] | None = None,
+    stopping: StoppingRule | None = None,
+) -> PhasedOutcome:
+    """The optimize–simulate–re-size loop for every year of a horizon.
+
+    Parameters
+    ----------
+    scenario
+        The base-year scenario with a ``[projection]``.
+    years, variant
+        The horizon and the births variant.
+    optimize_fn
+        Floors (year → network whose places and staff are lower bounds that
+        year) → a :class:`~tuoyu_sim.allocate.phased.PhasedPlan`.
+    max_iterations
+        Each year's loop, as in :func:`run_plan`.
+    max_rounds
+        Most phased solves: after each, every year whose network changed is
+        simulated again; a year that needed more becomes a floor.
+    report
+        Called with (year, pass) after every simulated pass.
+    on_round
+        Called with (round, phased plan) after every phased solve.
+    """
+    from tuoyu_sim.allocate import planned_scenario
+    from tuoyu_sim.projection import scenario_for_year
+
+    years = tuple(years)
+    out = PhasedOutcome(scenario=scenario, years=years, variant=variant)
+    demand = {y: scenario_for_year(scenario, y, variant) for y in years}
+    floors: dict[int, Scenario] = {}
+    done: dict[int, tuple[tuple[Any, ...], PlanOutcome]] = {}
+    for round_ in range(1, max(1, max_rounds) + 1):
+        phased = optimize_fn(dict(floors))
+        out.phased = phased
+        out.first_phased = out.first_phased or phased
+        out.rounds = round_
+        if on_round is not None:
+            on_round(round_, phased)
+        more = False
+        for y in years:
+            net = planned_scenario(phased.plans[y], demand[y])
+            key = network_key(net)
+            if y in done and done[y][0] == key:
+                outcome = done[y][1]
+            else:
+                year_plan = phased.plans[y]
+                outcome = run_plan(
+                    demand[y],
+                    lambda _s, p=year_plan: p,
+                    planned_scenario,
+                    workers=workers,
+                    max_iterations=max_iterations,
+                    report=None if report is None else (lambda it, y=y: report(y, it)),
+                    stopping=stopping,
+                )
+                done[y] = (key, outcome)
+            out.outcomes[y] = outcome
+            out.networks[y] = outcome.final
+            if network_key(outcome.final) != key:
+                floors[y] = outcome.final
+                more = True
+        if not more:
+            break
+    else:
+        out.notes.append(
+            f"after {out.rounds} phased solves some years still needed more than the phased "
+            "plan; the networks reported are the re-sized ones (they hold), costed as they are"
+        )
+    out.converged = not out.failing_years
+    if not out.converged:
+        out.notes.append(
+            f"the network of {out.failing_years[0]} does not hold in simulation "
+            f"(years failing: {', '.join(map(str, out.failing_years))})"
+        )
+    return out
+
+
 __all__ = [
     "DIRECT_ROLES",
     "Iteration",
+    "PhasedOutcome",
     "PlanOutcome",
     "Shortfall",
     "facility_needs",
+    "network_key",
     "resize",
+    "run_phased_plan",
     "run_plan",
     "scenario_cost",
     "shortfalls",

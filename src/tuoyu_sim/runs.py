@@ -1,7 +1,8 @@
 """What a run returns: its records, its tables, its figures, and how it is saved.
 
 One class per command — :class:`SimulationRun`, :class:`OptimizationRun`,
-:class:`PlanRun`, :class:`SweepRun`, :class:`AccessRun` — built by the functions of
+:class:`PlanRun`, :class:`SweepRun`, :class:`AccessRun`, and :class:`PhasedRun`
+for ``optimize``/``plan`` over several years — built by the functions of
 :mod:`tuoyu_sim.api` and by nothing else. Each holds
 
 * ``summary``: the ``summary.json`` record (plain JSON values);
@@ -709,6 +710,372 @@ class PlanRun(_Run):
                 f"{s['places_per_1000_before']:.2f} → {s['places_per_1000_after']:.2f}",
             ),
         ]
+
+
+# -- several years ----------------------------------------------------------------
+
+
+def _enrolled_demand(scenario: Scenario) -> dict[str, float]:
+    """Children who want an enrolled place, per community (unrounded)."""
+    enrolled = [t for t, ct in scenario.care_types.items() if ct.mode != "walk_in"]
+    return {
+        c.id: c.under3 * sum(c.age_mix.values()) * sum(c.demand.get(t, 0.0) for t in enrolled)
+        for c in scenario.communities
+    }
+
+
+def _walk_in_places(f: Any) -> int:
+    total = 0
+    for v in f.reserved.values():
+        total += sum(v.values()) if isinstance(v, Mapping) else int(v)
+    return total
+
+
+def _network_row(network: Scenario) -> dict[str, Any]:
+    """Sites, places by class, caregivers of one year's network."""
+    row: dict[str, Any] = {"sites": len(network.facilities)}
+    row["places"] = sum(f.total_places for f in network.facilities)
+    for a in network.age_groups:
+        row[f"places_{a}"] = sum(f.places.get(a, 0) for f in network.facilities)
+    row["walk_in_places"] = sum(_walk_in_places(f) for f in network.facilities)
+    for r in ROLES:
+        row[r] = sum(getattr(f.staff, r) for f in network.facilities)
+    return row
+
+
+def phased_year_rows(
+    scenario: Scenario,
+    years: Sequence[int],
+    variant: str,
+    networks: Mapping[int, Scenario],
+    plans: Mapping[int, Plan],
+    phases: Rows,
+    targets: Mapping[int, float | None],
+    simulated: Mapping[int, Mapping[str, Any]] | None = None,
+) -> Rows:
+    """``years.csv``: one row per year of a phased plan.
+
+    Demand from the projection; places and staff from each year's network;
+    the expected enrolled children from the optimizer's assignment (share of
+    each community's enrolled demand served), their utilization against the
+    enrolled places (places not held for walk-ins); costs from the phases; and,
+    for a simulated plan, the simulation's figures for that year's network.
+    """
+    from tuoyu_sim.projection import project
+
+    frame = project(scenario, variant).district_frame().set_index("year")
+    cost = {y: 0.0 for y in years}
+    present = {y: 0.0 for y in years}
+    opened: dict[int, int] = {y: 0 for y in years}
+    for r in phases:
+        y = int(r["year"])
+        if y in cost:
+            cost[y] += float(r["cost_cny"])
+            present[y] += float(r["discounted_cny"])
+            if r["action"] == "open":
+                opened[y] += 1
+    rows: Rows = []
+    for y in years:
+        net = networks[y]
+        demand = _enrolled_demand(net)
+        expected = sum(demand.get(c, 0.0) * sh for c, _s, sh in plans[y].assignment)
+        row: dict[str, Any] = {
+            "year": y,
+            "under3": round(float(frame.loc[y, "under3"]), 1),
+            "enrolled_demand": round(float(frame.loc[y, "enrolled_demand"]), 1),
+            "walk_in_per_day": round(float(frame.loc[y, "walk_in_per_day"]), 2),
+            "new_sites": opened[y],
+            **_network_row(net),
+        }
+        enrolled_places = row["places"] - row["walk_in_places"]
+        row["places_per_1000"] = round(net.places_per_1000, 3)
+        row["target_per_1000"] = targets.get(y)
+        row["expected_enrolled"] = round(expected, 1)
+        row["expected_utilization"] = (
+            round(expected / enrolled_places, 4) if enrolled_places > 0 else None
+        )
+        row["empty_places"] = round(max(0.0, enrolled_places - expected), 1)
+        row["cost_cny"] = round(cost[y], 2)
+        row["discounted_cny"] = round(present[y], 2)
+        if simulated is not None:
+            sim = simulated.get(y, {})
+            d = sim.get("district", {})
+            u = d.get("utilization") or {}
+            facs = sim.get("facilities", [])
+            row.update(
+                {
+                    "enrolled": d.get("enrolled"),
+                    "waitlist": d.get("waitlist"),
+                    "utilization": u.get("mean"),
+                    "utilization_low": u.get("low"),
+                    "utilization_high": u.get("high"),
+                    "worst_turn_away": max(
+                        (f["turn_away_rate"]["mean"] or 0.0 for f in facs if f["walk_in_arrivals"]),
+                        default=0.0,
+                    ),
+                    "worst_breach_day_share": max(
+                        (f["breach_day_share"]["mean"] or 0.0 for f in facs), default=0.0
+                    ),
+                    "holds": sim.get("holds"),
+                }
+            )
+        rows.append(row)
+    return rows
+
+
+def variant_band(scenario: Scenario, years: Sequence[int]) -> dict[str, list[tuple[float, float]]]:
+    """Under-threes and enrolled demand per year: (lowest, highest) across the births variants."""
+    from tuoyu_sim.projection import project, variants
+
+    names = variants(scenario)
+    if len(names) < 2:
+        return {}
+    frames = [project(scenario, v).district_frame().set_index("year") for v in names]
+    band: dict[str, list[tuple[float, float]]] = {}
+    for key in ("under3", "enrolled_demand"):
+        band[key] = [
+            (min(float(f.loc[y, key]) for f in frames), max(float(f.loc[y, key]) for f in frames))
+            for y in years
+        ]
+    return band
+
+
+def network_rows(networks: Mapping[int, Scenario], base: Scenario) -> Rows:
+    """``network.csv``: every facility of every year, with its places and staff."""
+    today = {f.id for f in base.facilities}
+    rows: Rows = []
+    for y, net in networks.items():
+        for f in net.facilities:
+            row: dict[str, Any] = {
+                "year": y,
+                "site": f.id,
+                "kind": "existing" if f.id in today else "new",
+                "group": f.group,
+            }
+            for a in net.age_groups:
+                row[f"places_{a}"] = f.places.get(a, 0)
+            row["walk_in_places"] = _walk_in_places(f)
+            for r in ROLES:
+                row[r] = getattr(f.staff, r)
+            rows.append(row)
+    return rows
+
+
+class PhasedRun(_Run):
+    """A plan over several years: what :func:`tuoyu_sim.optimize` and
+    :func:`tuoyu_sim.plan` return when given ``years``.
+
+    Tables: ``phases`` (year, site, action, class or role, count, cost, present
+    value), ``years`` (one row per year: under-threes, demand, places, enrolled,
+    utilization, cost; with the simulation's figures for ``plan``), ``network``
+    (every facility every year). ``plan`` runs add ``iterations`` and ``needs``
+    (with a ``year`` column) and ``facilities`` (each year's final simulation).
+    ``networks`` maps each year to its network (a scenario with that year's
+    demand).
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        outcome: Any,
+        seconds: float,
+        *,
+        command: str,
+        per_1000: Mapping[int, float | None],
+    ) -> None:
+        from tuoyu_sim.allocate.phased import phase_rows, present_cost, verify_phases
+        from tuoyu_sim.allocate.results import versions
+        from tuoyu_sim.projection import variants
+
+        self.scenario = scenario
+        self.outcome = outcome
+        self.years: tuple[int, ...] = tuple(outcome.years)
+        self.variant: str = outcome.variant
+        self.networks: dict[int, Scenario] = dict(outcome.networks)
+        self.phased = outcome.phased
+        simulated = command == "plan"
+        self.converged = outcome.converged if simulated else None
+        phases = phase_rows(scenario, self.networks)
+        problems = verify_phases(scenario, self.years, self.variant, phases)
+        if problems:  # a bug, not a user error: fail loudly
+            raise RuntimeError(
+                "the phased plan fails the independent check:\n" + "\n".join(problems)
+            )
+        plans = self.phased.plans
+        sims: dict[int, dict[str, Any]] | None = None
+        if simulated:
+            sims = {
+                y: {**o.final_summary, "holds": o.converged} for y, o in outcome.outcomes.items()
+            }
+        self._band = variant_band(scenario, self.years)
+        year_rows = phased_year_rows(
+            scenario, self.years, self.variant, self.networks, plans, phases, per_1000, sims
+        )
+        first = plans[self.years[0]]
+        opened_by_year = {
+            y: [r["site"] for r in phases if r["action"] == "open" and int(r["year"]) == y]
+            for y in self.years
+        }
+        self.summary: dict[str, Any] = {
+            "command": command,
+            "scenario": scenario.name,
+            "scenario_file": str(scenario.source) if scenario.source else None,
+            "versions": versions(),
+            "objective": "min-cost",
+            "years": list(self.years),
+            "variant": self.variant,
+            "variants": list(variants(scenario)),
+            "status": self.phased.status,
+            "solver": first.solver,
+            "gap": self.phased.gap,
+            "solve_seconds": round(self.phased.solve_seconds, 3),
+            "run_seconds": round(seconds, 3),
+            "discount_rate": self.phased.discount_rate,
+            "present_cost_cny": round(present_cost(phases), 2),
+            "model_objective_cny": None
+            if self.phased.objective_cny is None
+            else round(self.phased.objective_cny, 2),
+            "cost_by_year": {str(r["year"]): r["cost_cny"] for r in year_rows},
+            "new_sites_by_year": {str(y): v for y, v in opened_by_year.items()},
+            "targets": dict(first.targets),
+            "per_1000_by_year": {str(y): per_1000.get(y) for y in self.years},
+            "per_year": year_rows,
+            "variant_band": {k: [list(v) for v in vs] for k, vs in self._band.items()},
+            "actions": {
+                a: sum(int(r["count"]) for r in phases if r["action"] == a)
+                for a in dict.fromkeys(r["action"] for r in phases)
+            },
+        }
+        self._tables = {
+            "phases": _Table(phases),
+            "years": _Table(year_rows),
+            "network": _Table(network_rows(self.networks, scenario)),
+        }
+        if simulated:
+            self.summary.update(
+                {
+                    "converged": outcome.converged,
+                    "first_failing_year": outcome.first_failing_year,
+                    "rounds": outcome.rounds,
+                    "notes": list(outcome.notes),
+                }
+            )
+            its, needs, facs = [], [], []
+            for y in self.years:
+                o = outcome.outcomes[y]
+                its += [
+                    {"year": y, **r} for r in _iteration_rows([i.record() for i in o.iterations])
+                ]
+                needs += [{"year": y, **n} for n in o.needs]
+                facs += [{"year": y, **r} for r in o.final_tables["facilities"]]
+            self._tables["iterations"] = _Table(its)
+            self._tables["needs"] = _Table(needs, ["year", *NEEDS_COLUMNS])
+            self._tables["facilities"] = _Table(facs)
+
+    @property
+    def phases(self) -> pd.DataFrame:
+        """``phases.csv``: what to open, add, convert, release, hire, in which year."""
+        return self.table("phases")
+
+    @property
+    def per_year(self) -> pd.DataFrame:
+        """``years.csv``: one row per year."""
+        return self.table("years")
+
+    @property
+    def network(self) -> pd.DataFrame:
+        return self.table("network")
+
+    @property
+    def present_cost_cny(self) -> float:
+        return float(self.summary["present_cost_cny"])
+
+    def figures(self) -> dict[str, Figure]:
+        return {"trajectory": self.plot_trajectory(), "map_phased": self.plot_map()}
+
+    def plot_trajectory(self, lang: str | None = None) -> Figure:
+        """Under-threes, demand, places, enrolled children and utilization per year,
+        with the band across births variants."""
+        from tuoyu_sim.plots.phases import trajectory
+
+        return trajectory(
+            self.rows("years"), self._band, name=self.scenario.name, variant=self.variant, lang=lang
+        )
+
+    def plot_map(self, lang: str | None = None) -> Figure:
+        """Sites coloured by the year they open."""
+        from tuoyu_sim.plots.phases import phased_map
+
+        sc = self.scenario
+        degrees = sc.geography.distance == "haversine"
+
+        def xy(p: Any) -> tuple[float, float]:
+            return (float(p.lon), float(p.lat)) if degrees else (float(p.x_m), float(p.y_m))
+
+        last = self.networks[self.years[-1]]
+        places = {f.id: f.total_places for f in last.facilities}
+        opened = {}
+        for y in self.years:
+            for f in self.networks[y].facilities:
+                opened.setdefault(f.id, y)
+        today = {f.id for f in sc.facilities}
+        sites = {s.id: s for s in sc.candidate_sites}
+        return phased_map(
+            [(*xy(c), c.under3) for c in sc.communities],
+            [(*xy(f), places.get(f.id, 0)) for f in sc.facilities],
+            [
+                (sid, *xy(sites[sid]), places.get(sid, 0), y)
+                for sid, y in opened.items()
+                if sid not in today and sid in sites
+            ],
+            [xy(s) for s in sc.candidate_sites if s.id not in opened],
+            self.years,
+            degrees=degrees,
+            name=sc.name,
+            lang=lang,
+        )
+
+    def _extra_files(self, out: Path) -> None:
+        from tuoyu_sim.output import write_scenario
+
+        for y, net in self.networks.items():
+            write_scenario(out / f"scenario.planned.{y}.toml", net)
+
+    def headline(self) -> list[tuple[str, str]]:
+        s = self.summary
+        gap = "" if s["gap"] is None else f", gap {s['gap']:.4%}"
+        lines = [
+            ("years", f"{self.years[0]}–{self.years[-1]} (births variant {self.variant})"),
+            ("status", f"{s['status']} ({s['solver']}, {s['solve_seconds']:.1f} s{gap})"),
+            (
+                "present cost",
+                f"{s['present_cost_cny']:,.0f} yuan (discount rate {s['discount_rate']:.1%})",
+            ),
+        ]
+        for r in s["per_year"]:
+            opened = s["new_sites_by_year"][str(r["year"])]
+            text = (
+                f"{r['places']:,} places, {r['enrolled_demand']:,.0f} want one, "
+                f"expected utilization {_pct(r['expected_utilization'])}"
+            )
+            if "utilization" in r:
+                text += f", simulated {_pct(r['utilization'])}" + (
+                    "" if r["holds"] else " — does NOT hold"
+                )
+            if opened:
+                text += f"; opens {len(opened)}"
+            text += f"; cost {r['cost_cny']:,.0f} yuan"
+            lines.append((str(r["year"]), text))
+        if "converged" in s:
+            lines.append(
+                (
+                    "holds every year",
+                    "yes"
+                    if s["converged"]
+                    else f"no — first failing year {s['first_failing_year']}",
+                )
+            )
+        return lines
 
 
 # -- sweep ------------------------------------------------------------------------

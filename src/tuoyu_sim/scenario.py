@@ -843,11 +843,23 @@ class Projection(Strict):
     share: Literal["current", "trend"] = "current"
     trend: dict[Ident, Annotated[float, Field(gt=0, le=10)]] = Field(default_factory=dict)
     propensity: PropensityChange = PropensityChange()
+    variant: Ident | None = None
+    """The births variant a plan over several years uses unless told otherwise
+    (``None``: ``central`` when the births name one, else the first they name);
+    a sweep may set it (``--set projection.variant=low,central,high``)."""
 
     @model_validator(mode="after")
     def _years_and_share(self) -> Projection:
         first, last = self.horizon
         problems: list[tuple[str, Any, str]] = []
+        if self.variant is not None and self.variant not in self.births.variants:
+            problems.append(
+                (
+                    "variant",
+                    self.variant,
+                    f"a variant of projection.births.variants: {', '.join(self.births.variants)}",
+                )
+            )
         if not (YEAR_RANGE[0] <= first <= last <= YEAR_RANGE[1]):
             problems.append(("horizon", [first, last], "[first year, last year] with first ≤ last"))
         elif first < self.base_year:
@@ -870,6 +882,14 @@ class Projection(Strict):
         if problems:
             raise _CrossProblems(problems)
         return self
+
+    @property
+    def default_variant(self) -> str:
+        """``variant``, else ``central`` when the births name it, else the first they name."""
+        if self.variant is not None:
+            return self.variant
+        names = list(self.births.variants)
+        return "central" if "central" in names else names[0]
 
     @property
     def years(self) -> tuple[int, ...]:

@@ -44,6 +44,9 @@ OPTIMIZE_FLAGS: dict[str, str] = {
     "time_limit": "--time-limit",
     "gap": "--gap",
     "threads": "--threads",
+    "years": "--years",
+    "variant": "--variant",
+    "cross_check": "--cross-check",
 }
 """The library's and the API's parameter names, as the command line spells them."""
 

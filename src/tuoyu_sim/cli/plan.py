@@ -7,6 +7,13 @@ final simulation's headline figures), ``plan.csv``, ``iterations.csv``,
 ``needs.csv``, ``places_by_group.csv``, ``results.xlsx``,
 ``scenario.planned.toml``, the final simulation's tables, and figures. Exits 3
 when the plan does not hold within ``--max-iterations``.
+
+With ``--years 2026-2030``: the phased plan, then the loop for every year on that
+year's network (what a year needed beyond the plan is fed back and the phased
+plan solved again); writes what ``optimize --years`` writes plus
+``iterations.csv``, ``needs.csv`` and ``facilities.csv`` with a ``year`` column
+(default folder ``results/<scenario-stem>-plan-years``). Exits 3 when a year
+does not hold, and names the first.
 """
 
 from __future__ import annotations
@@ -55,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     out = console()
     quiet = args.quiet
 
-    def report(it: Any) -> None:
+    def report(it: Any, year: int | None = None) -> None:
         if quiet:
             return
         state = (
@@ -64,7 +71,8 @@ def run(args: argparse.Namespace) -> int:
         if it.confirmation and it.holds:
             state = "[green]holds again (confirmation)[/green]"
         out.print(
-            f"pass {it.number} ({it.replications} replications): cost {it.cost_cny:,.0f} yuan, "
+            ("" if year is None else f"{year} ")
+            + f"pass {it.number} ({it.replications} replications): cost {it.cost_cny:,.0f} yuan, "
             "worst turn-away "
             f"{it.worst_turn_away:.1%}, worst breach days {it.worst_breach_day_share:.1%}, "
             f"waitlist {it.waitlist} — {state}"
@@ -76,6 +84,14 @@ def run(args: argparse.Namespace) -> int:
         if not quiet:
             out.print(f"[bold red]{message}[/bold red]")
 
+    def phased(round_: int, p: Any) -> None:
+        if not quiet:
+            gap = "" if p.gap is None else f", gap {p.gap:.3%}"
+            out.print(
+                f"phased plan, solve {round_}: {p.status}, {p.objective_cny:,.0f} yuan present "
+                f"value ({p.solve_seconds:.1f} s{gap}); simulating every year"
+            )
+
     result = plan(
         args.scenario,
         **optimize_keywords(args),
@@ -83,8 +99,11 @@ def run(args: argparse.Namespace) -> int:
         max_iterations=args.max_iterations,
         on_iteration=report,
         on_warning=warn,
+        on_year=lambda year, it: report(it, year),
+        on_round=phased,
     )
-    folder = result.save(out_dir(args, "plan"), figures=not args.no_figures)
+    command = "plan-years" if args.years is not None else "plan"
+    folder = result.save(out_dir(args, command), figures=not args.no_figures)
     if not quiet:
         print_headline(result.headline(), folder)
         for note in result.summary["notes"]:

@@ -5,7 +5,7 @@
     tuoyu-sim sweep SCENARIO --set KEY=V1,V2,... [--set ...]
                     [--workers W | --dask ADDRESS] [--out DIR]
                     [--replications N --days D --seed S]
-                    [--optimize [--solver highs|cbc] [--gap G]]
+                    [--optimize [--solver highs|cbc] [--gap G]] [--years Y1-Y2]
 
 Writes ``DIR/points/<id>.json`` as each point finishes, ``DIR/sweep.csv``
 (rewritten at most every 2 s and at the end), ``DIR/results.xlsx``,
@@ -20,6 +20,7 @@ import argparse
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from tuoyu_sim.argtypes import year_range
 from tuoyu_sim.cli.common import (
     OPTIMIZE_FLAGS,
     SIMULATION_FLAGS,
@@ -66,6 +67,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="optimize each point first (min-cost), then simulate the planned scenario",
     )
     add_solver_options(p, when="--optimize: ")
+    p.add_argument(
+        "--years",
+        nargs="?",
+        const=True,
+        type=year_range,
+        metavar="Y1-Y2",
+        help="each point over these years (alone: the scenario's projection.horizon): every "
+        "year simulated under its projected demand (births variant projection.variant, which "
+        "--set may sweep); with --optimize, the phased plan's networks",
+    )
     p.add_argument("--no-figures", action="store_true", help="skip the PNG figure")
     p.add_argument("--quiet", action="store_true", help="no progress bar or table")
 
@@ -101,6 +112,7 @@ def run(args: argparse.Namespace) -> int:
                 optimize=args.optimize,
                 solver=args.solver,
                 gap=args.gap,
+                years=args.years,
                 progress=progress,
             )
     except SweepInterrupted as stop:

@@ -21,6 +21,7 @@ from tuoyu_sim.report.sections.facilities import _facilities
 from tuoyu_sim.report.sections.figures import _figures
 from tuoyu_sim.report.sections.groups import _groups
 from tuoyu_sim.report.sections.headline import _headline
+from tuoyu_sim.report.sections.phases import _phases
 from tuoyu_sim.report.sections.plan import _plan
 from tuoyu_sim.report.sections.provenance import _provenance
 from tuoyu_sim.report.sections.sweep import _sweep
@@ -44,6 +45,7 @@ def render_report(results: Results, lang: str = "zh", now: _dt.datetime | None =
         and results.optimization is None
         and not results.sweep_rows
         and not results.is_access
+        and not results.is_phased
         and results.summary
     ):
         page.sections.append(el("p", t["no_simulation"], cls="note"))
@@ -52,6 +54,7 @@ def render_report(results: Results, lang: str = "zh", now: _dt.datetime | None =
     _groups(page, facs)
     _figures(page, facs)
     _plan(page)
+    _phases(page)
     _sweep(page)
     _access(page)
     _takeup(page)

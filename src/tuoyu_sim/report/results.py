@@ -78,6 +78,9 @@ class Results:
     access_rows: list[dict[str, Any]] = field(default_factory=list)
     access_planned_rows: list[dict[str, Any]] = field(default_factory=list)
     by_class_rows: list[dict[str, Any]] = field(default_factory=list)
+    years_rows: list[dict[str, Any]] = field(default_factory=list)
+    phases_rows: list[dict[str, Any]] = field(default_factory=list)
+    phased_map_png: bytes | None = None
     access_pngs: dict[str, bytes] = field(default_factory=dict)
     scenario: dict[str, Any] | None = None
     scenario_file: str | None = None
@@ -104,6 +107,11 @@ class Results:
     def optimization(self) -> dict[str, Any] | None:
         s = self.summary or {}
         return s if "objective" in s else None
+
+    @property
+    def is_phased(self) -> bool:
+        """A folder of ``optimize``/``plan --years``: ``summary.json`` lists the years."""
+        return isinstance((self.summary or {}).get("years"), list) and bool(self.years_rows)
 
     @property
     def is_access(self) -> bool:
@@ -228,10 +236,13 @@ def load_results(folder: str | Path) -> Results:
     planned = (folder / "scenario.planned.toml").is_file()
     if planned and "scenario.planned.toml" not in files:
         files.append("scenario.planned.toml")
+    # a phased folder's facilities.csv has a row per facility and year: its
+    # section shows the years, not one year's facilities
+    phased = isinstance((summary or {}).get("years"), list)
     return Results(
         folder=folder,
         summary=summary,
-        facilities_csv=table("facilities.csv"),
+        facilities_csv=[] if phased else table("facilities.csv"),
         care_types_csv=table("care_types.csv"),
         curves=table("curves.csv"),
         breach_by_hour=table("breach_by_hour.csv"),
@@ -243,6 +254,9 @@ def load_results(folder: str | Path) -> Results:
         access_rows=table("access.csv"),
         access_planned_rows=table("access_planned.csv"),
         by_class_rows=table("by_class.csv"),
+        years_rows=table("years.csv"),
+        phases_rows=table("phases.csv"),
+        phased_map_png=_read_png(folder / "map_phased.png", files),
         access_pngs={
             name: png
             for name in ACCESS_FIGURES

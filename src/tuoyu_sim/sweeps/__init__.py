@@ -110,6 +110,7 @@ def run_sweep(
     *,
     optimize: bool = False,
     solver: SweepSolver = DEFAULT_SWEEP_SOLVER,
+    years: tuple[int, ...] = (),
     on_start: Callable[[int, int], None] | None = None,
     on_point: Callable[[dict[str, Any]], None] | None = None,
 ) -> SweepProgress:
@@ -153,6 +154,7 @@ def run_sweep(
             scenario=p.scenario,
             optimize=optimize,
             solver=solver,
+            years=years,
         )
         for p in todo
     ]
@@ -190,6 +192,7 @@ def sweep_summary(
     backend: str,
     complete: bool,
     solver: SweepSolver = DEFAULT_SWEEP_SOLVER,
+    years: tuple[int, ...] = (),
 ) -> dict[str, Any]:
     """The ``summary.json`` of ``sweep``."""
     import platform
@@ -209,6 +212,7 @@ def sweep_summary(
         "days": base.simulation.days,
         "optimize": optimize,
         "optimize_solver": {"name": solver.name, "gap": solver.gap} if optimize else None,
+        "years": list(years) or None,
         "backend": backend,
         "grid": [
             {"key": a.key, "path": a.path, "scale": a.scale, "values": list(a.values)} for a in axes

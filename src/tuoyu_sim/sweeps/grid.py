@@ -301,6 +301,7 @@ def point_id(
     scenario: Scenario,
     optimize: bool,
     solver: SweepSolver | None = None,
+    years: tuple[int, ...] = (),
 ) -> str:
     """A stable hash of a point's parameters and the whole scenario it runs (16 hex digits).
 
@@ -308,7 +309,7 @@ def point_id(
     of its tables and distance matrix), so changing any of them gives new ids;
     the grid index does not enter, so adding a value to an axis keeps the ids
     of the other points. With ``optimize``, a solver or gap other than the
-    defaults gives new ids too.
+    defaults gives new ids too, and so do ``years`` (a point over several years).
     """
     doc: dict[str, Any] = {
         "format": FORMAT,
@@ -319,6 +320,8 @@ def point_id(
     }
     if optimize and solver is not None and solver != DEFAULT_SWEEP_SOLVER:
         doc["solver"] = [solver.name, solver.gap]
+    if years:
+        doc["years"] = list(years)
     text = json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
@@ -328,6 +331,7 @@ def expand_grid(
     axes: Sequence[Axis],
     optimize: bool = False,
     solver: SweepSolver | None = None,
+    years: tuple[int, ...] = (),
 ) -> list[Point]:
     """Every point of the grid, each scenario validated, before anything runs.
 
@@ -381,7 +385,7 @@ def expand_grid(
                 params=params,
                 changes=changes,
                 scenario=scenario,
-                id=point_id(params, scenario, optimize, solver),
+                id=point_id(params, scenario, optimize, solver, years),
             )
         )
     if failures:

@@ -24,6 +24,8 @@ class PointTask:
     scenario: Scenario
     optimize: bool = False
     solver: SweepSolver = DEFAULT_SWEEP_SOLVER
+    years: tuple[int, ...] = ()
+    """Years of a phased point (:mod:`tuoyu_sim.sweeps.years`); empty: one year."""
 
 
 def headline(summary: Mapping[str, Any]) -> dict[str, Any]:
@@ -87,15 +89,20 @@ def run_point(task: PointTask) -> dict[str, Any]:
         "error": None,
     }
     try:
-        scenario = task.scenario
-        if task.optimize:
-            scenario, record["plan"] = _optimize(scenario, task.solver)
-        result = simulate(scenario, workers=1)
-        summary = summarize(result)
-        summary.pop("versions", None)
-        summary["command"] = "sweep-point"
-        record["headline"] = headline(summary)
-        record["summary"] = summary
+        if task.years:
+            from tuoyu_sim.sweeps.years import run_years
+
+            record.update(run_years(task.scenario, task.years, task.optimize, task.solver))
+        else:
+            scenario = task.scenario
+            if task.optimize:
+                scenario, record["plan"] = _optimize(scenario, task.solver)
+            result = simulate(scenario, workers=1)
+            summary = summarize(result)
+            summary.pop("versions", None)
+            summary["command"] = "sweep-point"
+            record["headline"] = headline(summary)
+            record["summary"] = summary
     except UserError as exc:
         record["error"] = "; ".join(exc.problems)
         record["headline"] = {}

@@ -16,8 +16,8 @@ def _plan(page: _Page) -> None:
     t = page.t
     res = page.results
     opt = res.optimization
-    if opt is None and not res.plan_rows and not res.places_by_group:
-        return
+    if res.is_phased or (opt is None and not res.plan_rows and not res.places_by_group):
+        return  # a phased plan has its own section (sections/phases.py)
     body: list[Html] = []
     if opt is not None:
         added = opt.get("added_caregivers")
