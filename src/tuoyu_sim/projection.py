@@ -557,6 +557,25 @@ def _year_scenario(scenario: Scenario, proj: CohortProjection, year: int) -> Sce
     return new
 
 
+def with_network(demand: Scenario, network: Scenario) -> Scenario:
+    """``demand``'s communities (one year's) served by ``network``'s facilities.
+
+    The facilities of ``network`` (e.g. last year's planned scenario) replace
+    ``demand``'s; candidate sites that are facilities there are dropped. Used to
+    carry a network from one year to the next: ``with_network(scenario_for_year(sc,
+    2028), planned_2027)`` is 2027's network under 2028's demand.
+    """
+    data = demand.to_dict()
+    facilities = network.to_dict()["facilities"]
+    have = {f["id"] for f in facilities}
+    data["facilities"] = facilities
+    data["candidate_sites"] = [c for c in data.get("candidate_sites", []) if c["id"] not in have]
+    source = demand.source
+    return validate_data(
+        data, source, base_dir=source.parent if source else None, matrix=demand.matrix()
+    )
+
+
 def _rescaled_mix(
     mix: Mapping[str, float], growth: np.ndarray, classes: tuple[str, ...]
 ) -> tuple[dict[str, float], float]:

@@ -743,6 +743,15 @@ def _network_row(network: Scenario) -> dict[str, Any]:
     return row
 
 
+def action_count(row: Mapping[str, Any]) -> float:
+    """How many a phase row does, as a planner counts it: places converted (the
+    receiving side), released, caregivers let go, all as positive numbers."""
+    n = float(row["count"] or 0)
+    if row["action"] == "convert":
+        return max(0.0, n)
+    return abs(n)
+
+
 def phased_year_rows(
     scenario: Scenario,
     years: Sequence[int],
@@ -942,7 +951,7 @@ class PhasedRun(_Run):
             "per_year": year_rows,
             "variant_band": {k: [list(v) for v in vs] for k, vs in self._band.items()},
             "actions": {
-                a: sum(int(r["count"]) for r in phases if r["action"] == a)
+                a: round(sum(action_count(r) for r in phases if r["action"] == a), 3)
                 for a in dict.fromkeys(r["action"] for r in phases)
             },
         }

@@ -92,7 +92,7 @@ def _phases(page: _Page) -> None:
         body.append(el("h3", t["phases_actions"]))
         head = [t["phases_year"], t["phases_action"], t["phases_count"], t["cost"]]
         rows = [
-            [str(y), t.get(f"action_{a}", a), fmt_int(n), fmt_num(c, 0)]
+            [str(y), t.get(f"action_{a}", a), fmt_num(n, 0), fmt_num(c, 0)]
             for (y, a), (n, c) in actions.items()
         ]
         body.append(_table(head, rows, [True, False, True, True]))
@@ -117,11 +117,13 @@ def _phases(page: _Page) -> None:
     page.section("phases", title, body)
 
 
-def _by_year_and_action(rows: list[dict[str, Any]]) -> dict[tuple[str, str], tuple[int, float]]:
+def _by_year_and_action(rows: list[dict[str, Any]]) -> dict[tuple[str, str], tuple[float, float]]:
     """Count and cost of each action in each year, in the order they first appear."""
-    out: dict[tuple[str, str], tuple[int, float]] = {}
+    from tuoyu_sim.runs import action_count
+
+    out: dict[tuple[str, str], tuple[float, float]] = {}
     for r in rows:
         key = (str(r.get("year")), str(r.get("action")))
-        n, c = out.get(key, (0, 0.0))
-        out[key] = (n + int(r.get("count") or 0), c + float(r.get("cost_cny") or 0.0))
+        n, c = out.get(key, (0.0, 0.0))
+        out[key] = (n + action_count(r), c + float(r.get("cost_cny") or 0.0))
     return dict(sorted(out.items(), key=lambda kv: kv[0][0]))
