@@ -51,8 +51,8 @@ def test_least_cost_plan_for_6_per_1000_inside_1_km() -> None:
         data["candidate_sites"].append(
             {
                 "id": f"N_{c.id}",
-                "x_m": c.x_m,
-                "y_m": c.y_m,
+                "lon": c.lon,
+                "lat": c.lat,
                 "group": c.group,
                 "max_places": 40,
                 "area_m2": 400,
