@@ -62,6 +62,10 @@ SCRIPTS = {
         ("validation.png",),
         ("comparisons", "inside the 99% interval", "Erlang B"),
     ),
+    "08_fees_and_subsidies": (
+        ("levers.png",),
+        ("public cost", "new sites", "allowance 7,200", "普惠 cap"),
+    ),
 }
 
 
