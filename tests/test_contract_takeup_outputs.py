@@ -74,7 +74,7 @@ def test_finance_follows_its_definitions() -> None:
 
 
 def test_cost_per_extra_child_is_against_the_first_point() -> None:
-    rows = [
+    rows: list[dict[str, Any]] = [
         {"enrolled": 10, "public_cost_cny_per_year": 1000.0},
         {"enrolled": 14, "public_cost_cny_per_year": 3000.0},
         {"enrolled": 10, "public_cost_cny_per_year": 2000.0},
@@ -103,7 +103,7 @@ def test_sweep_report_and_price_figure(tmp_path: Path) -> None:
     )
     assert code == 0
     rows = list(csv.DictReader((out / "sweep.csv").open(encoding="utf-8")))
-    assert [r["public_cost_per_extra_child_cny"] for r in rows][0] == ""
+    assert rows[0]["public_cost_per_extra_child_cny"] == ""
     e0, e1 = (int(r["enrolled"]) for r in rows)
     c0, c1 = (float(r["public_cost_cny_per_year"]) for r in rows)
     assert e1 > e0  # a subsidy passed on lowers the net fee: more take up care

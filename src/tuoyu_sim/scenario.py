@@ -1257,13 +1257,13 @@ class Scenario(Strict):
                 )
         table = fees if fees is not None else Fees()
         for t in sorted(wanted & set(self.care_types), key=CARE_TYPES.index):
-            r = tu.response(t)
-            missing = [k for k in need if r is None or getattr(r, k) is None]
+            wrote = tu.response(t)
+            missing = [k for k in need if wrote is None or getattr(wrote, k) is None]
             if missing and t not in reported:
                 problems.append(
                     (
                         f"takeup.fee_response.{t}",
-                        None if r is None else r.model_dump(exclude_none=True),
+                        None if wrote is None else wrote.model_dump(exclude_none=True),
                         f'curve = "{tu.curve}" needs {" and ".join(missing)} for every care type '
                         f"with demand, e.g. [takeup.fee_response.{t}] "
                         + _EXAMPLE_RESPONSE[tu.curve][t in enrolled],
