@@ -32,6 +32,10 @@ results
     :class:`Plan` -> ``summary.json``, ``plan.csv``, ``scenario.planned.toml``.
 verify
     An independent checker of every constraint of a plan.
+phased
+    The multi-year min-cost plan (:func:`~.phased.optimize_phased`), its
+    accounting (:func:`~.phased.phase_rows`) and its checker
+    (:func:`~.phased.verify_phases`).
 api
     :func:`optimize`: scenario + options -> plan.
 """
@@ -40,6 +44,13 @@ from __future__ import annotations
 
 from tuoyu_sim.allocate.api import OBJECTIVES, CrossCheck, OptimizeOptions, cross_check, optimize
 from tuoyu_sim.allocate.instance import Instance, build_instance
+from tuoyu_sim.allocate.phased import (
+    PhasedPlan,
+    optimize_phased,
+    phase_rows,
+    present_cost,
+    verify_phases,
+)
 from tuoyu_sim.allocate.results import Plan, SitePlan, plan_rows, planned_scenario, summary
 from tuoyu_sim.allocate.solvers import SolveOutcome, SolverSpec
 from tuoyu_sim.allocate.verify import verify_plan
@@ -49,6 +60,7 @@ __all__ = [
     "CrossCheck",
     "Instance",
     "OptimizeOptions",
+    "PhasedPlan",
     "Plan",
     "SitePlan",
     "SolveOutcome",
@@ -56,8 +68,12 @@ __all__ = [
     "build_instance",
     "cross_check",
     "optimize",
+    "optimize_phased",
+    "phase_rows",
     "plan_rows",
     "planned_scenario",
+    "present_cost",
     "summary",
+    "verify_phases",
     "verify_plan",
 ]

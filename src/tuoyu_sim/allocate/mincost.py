@@ -293,8 +293,16 @@ def build_min_cost(inst: Instance, options: MinCostOptions) -> MinCostModel:
     The rows go in site by site, each site's families in the order below: the
     order of the rows is part of what a solver's path depends on, so it is kept
     as it was when one function built them all (the same plans)."""
-    m = _variables(inst, options)
+    m = model_variables(inst, options)
     _objective(m)
+    add_rows(m)
+    return m
+
+
+def add_rows(m: MinCostModel) -> None:
+    """Every row of the model on ``m``'s variables, in :func:`build_min_cost`'s
+    order (:mod:`.phased` builds each year's rows with it on its own variables)."""
+    inst = m.inst
     by_comm: dict[int, list[int]] = {}
     by_site: dict[int, list[int]] = {}
     for p in m.share:
@@ -315,11 +323,11 @@ def build_min_cost(inst: Instance, options: MinCostOptions) -> MinCostModel:
         _envelope_rows(m, j, ps)
     _district_rows(m)
     _cover_rows(m)
-    return m
 
 
-def _variables(inst: Instance, opts: MinCostOptions) -> MinCostModel:
-    """Every variable family, the cost and served-demand expressions; no rows yet."""
+def model_variables(inst: Instance, opts: MinCostOptions) -> MinCostModel:
+    """Every variable family, the cost and served-demand expressions; no rows yet
+    (:func:`add_rows` adds them)."""
     sense = pulp.LpMinimize if opts.objective == "cost" else pulp.LpMaximize
     prob = pulp.LpProblem(f"tuoyu_{opts.objective}", sense)
     n_j, n_a = inst.n_sites, len(inst.classes)
@@ -739,6 +747,11 @@ def solve_min_cost(
         if start is not None and not o.fixed_open and not o.cover_every_community:
             started = set_warm_start(model, start)
     outcome = solve(model.prob, spec, warm_start=started)
+    return read_solution(model, outcome)
+
+
+def read_solution(model: MinCostModel, outcome: SolveOutcome) -> MinCostSolution:
+    """The integer decisions of a solved model (:mod:`.phased` reads each year's)."""
     sol = MinCostSolution.empty(model.inst, outcome)
     if outcome.has_solution:
         for j, v in model.open.items():
