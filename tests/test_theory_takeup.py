@@ -287,3 +287,22 @@ def test_simulated_walk_ins_match_the_expected_takeup() -> None:
     per_day = [r.counts[:, k, 0].sum() / sc.simulation.days for r in result.replications]
     _, lo, hi = mean_ci(per_day)
     assert lo <= expected <= hi
+
+
+def test_optimizer_sees_demand_at_the_scenarios_fees() -> None:
+    """build_instance of a priced scenario is that of the same scenario with each
+    community's demand replaced by its take-up share and no take-up model."""
+    from tuoyu_sim.allocate.instance import build_instance
+    from tuoyu_sim.takeup import takeup_shares
+
+    data = _district([0.0, 2000.0], [1200.0, 2600.0], "logistic", "logit", "exponential")
+    data["geography"]["service_radius_m"] = 1500
+    sc = build(data)
+    plain = copy.deepcopy(data)
+    del plain["takeup"]
+    for c, shares in zip(plain["communities"], takeup_shares(sc), strict=True):
+        c["demand"] = shares
+    a, b = build_instance(sc), build_instance(build(plain))
+    assert a.enrolled.tobytes() == b.enrolled.tobytes()
+    assert a.walk_in.tobytes() == b.walk_in.tobytes()
+    assert a.enrolled.sum() < build_instance(build({**data, "takeup": None})).enrolled.sum()
