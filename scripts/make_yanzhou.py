@@ -48,7 +48,9 @@ ASSUMED (synthetic; none of it is data):
 * under-threes: the births model at face value (no correction for the census's
   undercount of infants; see ``UNDERCOUNT`` below), shared by population (the
   same share of under-threes everywhere);
-* facility sizes, staff and floor areas (except 儒易托's staff and area),
+* the split of the 58 facilities among the divisions (two in each, the other 34
+  by residents), their positions (near a core community, a seat, or a village of
+  the census's urban class), sizes, staff and floor areas (except 儒易托's staff and area),
   儒易托's 18 places, the age mix, the demand propensities, and every candidate
   site.
 
@@ -136,23 +138,22 @@ class Division:
     zh: str
     code: str  # Ministry of Civil Affairs, end-2025
     kind: str  # "core" (urban-core subdistrict), "outer" (outlying subdistrict), "town"
-    n_facilities: int  # assumption (58 in all; the core's 36 are re-split by residents)
     n_seat: int  # communities of the seat cluster (outer divisions; assumption)
 
 
 DIVISIONS: tuple[Division, ...] = (
-    Division("LQ", "龙桥", "370812003", "core", 14, 0),
-    Division("GL", "鼓楼", "370812001", "core", 12, 0),
-    Division("JXQ", "酒仙桥", "370812002", "core", 10, 0),
-    Division("XLZ", "兴隆庄", "370812004", "outer", 3, 5),
-    Division("CH", "漕河", "370812104", "town", 2, 3),
-    Division("XYN", "新兖", "370812103", "town", 2, 3),
-    Division("WY", "王因", "370812006", "outer", 4, 5),
-    Division("YD", "颜店", "370812102", "town", 2, 3),
-    Division("HT", "黄屯", "370812005", "outer", 3, 5),
-    Division("XY", "新驿", "370812101", "town", 2, 3),
-    Division("XM", "小孟", "370812106", "town", 2, 3),
-    Division("DA", "大安", "370812100", "town", 2, 3),
+    Division("LQ", "龙桥", "370812003", "core", 0),
+    Division("GL", "鼓楼", "370812001", "core", 0),
+    Division("JXQ", "酒仙桥", "370812002", "core", 0),
+    Division("XLZ", "兴隆庄", "370812004", "outer", 5),
+    Division("CH", "漕河", "370812104", "town", 3),
+    Division("XYN", "新兖", "370812103", "town", 3),
+    Division("WY", "王因", "370812006", "outer", 5),
+    Division("YD", "颜店", "370812102", "town", 3),
+    Division("HT", "黄屯", "370812005", "outer", 5),
+    Division("XY", "新驿", "370812101", "town", 3),
+    Division("XM", "小孟", "370812106", "town", 3),
+    Division("DA", "大安", "370812100", "town", 3),
 )
 """Core divisions first; the outer nine in their order round the ring (counter-clockwise
 from the east), each next to the unit it was carved from where that applies."""
@@ -426,17 +427,17 @@ def community_rows(rng: np.random.Generator, rows: list[dict], under3: float) ->
 
 def facility_rows(rng: np.random.Generator, rows: list[dict]) -> list[dict]:
     """58 facilities holding 3,060 places: 儒易托 and 57 synthetic ones near seats."""
-    # the core's facilities split by the core subdistricts' residents (assumption)
-    core = [d for d in DIVISIONS if d.kind == "core"]
-    core_pop = [sum(r["population"] for r in rows if r["division"] is d) for d in core]
-    n_core = largest_remainder(sum(d.n_facilities for d in core), np.array(core_pop, float))
-    count = {d.zh: d.n_facilities for d in DIVISIONS} | {
-        d.zh: int(n) for d, n in zip(core, n_core, strict=True)
-    }
+    # two facilities in every division, the other 34 split by residents (assumption)
+    pops = np.array([sum(r["population"] for r in rows if r["division"] is d) for d in DIVISIONS])
+    extra = largest_remainder(TOTAL_FACILITIES - 2 * len(DIVISIONS), pops.astype(float))
+    count = {d.zh: 2 + int(n) for d, n in zip(DIVISIONS, extra, strict=True)}
     others = []
     for d in DIVISIONS:
-        # core: any of the division's communities; outer divisions: their seat cluster
-        hosts = [r for r in rows if r["division"] is d and (d.kind == "core" or r["seat"])]
+        # core: any of the division's communities; elsewhere its seat cluster and the
+        # villages of the census's urban class (those nearest the seat)
+        hosts = [
+            r for r in rows if r["division"] is d and (d.kind == "core" or r["seat"] or r["urban"])
+        ]
         weights = np.array([r["population"] for r in hosts], dtype=float)
         n = count[d.zh]
         if d.zh == "鼓楼":
