@@ -1399,19 +1399,12 @@ class Scenario(Strict):
                     "released must never pay",
                 )
             )
-        if isinstance(ph.per_1000, dict):
-            pr = self.projection
+        pr = self.projection
+        # a year's own scenario (projection.scenario_for_year) has no [projection]:
+        # its table was checked against the horizon in the scenario it came from
+        if isinstance(ph.per_1000, dict) and pr is not None:
             for year in sorted(ph.per_1000):
-                if pr is None:
-                    problems.append(
-                        (
-                            f"phasing.per_1000.{year}",
-                            ph.per_1000[year],
-                            "a table by year needs a [projection] section (its horizon "
-                            "names the years); without one give a number",
-                        )
-                    )
-                elif not pr.horizon[0] <= year <= pr.horizon[1]:
+                if not pr.horizon[0] <= year <= pr.horizon[1]:
                     problems.append(
                         (
                             f"phasing.per_1000.{year}",
