@@ -1,6 +1,7 @@
 """The min-cost formulation written in ``allocate/mincost.py``'s docstring against
 the rows the code builds: every row the code adds is named there, and every row
-named there is one the code adds."""
+named there is one the code adds. The same for the phased model
+(``allocate/phased.py``'s docstring and ``docs/allocation.md``)."""
 
 from __future__ import annotations
 
@@ -75,3 +76,60 @@ def test_every_row_in_the_docstring_is_built() -> None:
 def test_variants_add_no_undocumented_rows(options: MinCostOptions) -> None:
     rows = prefixes(options, seed=1)
     assert rows <= documented(), f"rows the docstring does not name: {rows - documented()}"
+
+
+# -- the phased model (allocate/phased.py) ------------------------------------------------
+
+ONE_YEAR_LEFT_OUT = {"envelope", "per1000", "budget"}
+"""One-year rows the phased model leaves out (its docstring says why)."""
+
+
+def phased_documented() -> set[str]:
+    from tuoyu_sim.allocate import phased
+
+    assert phased.__doc__ is not None
+    return {label.replace("\\_", "_") for label in LABEL.findall(phased.__doc__)} - {"one-year"}
+
+
+def phased_prefixes() -> set[str]:
+    """Row prefixes of a phased model with every linking row switched on."""
+    from tuoyu_sim.allocate import OptimizeOptions
+    from tuoyu_sim.allocate.phased import build_phased
+
+    d = rich_dict(0, n_comm=8, n_fac=2, n_cand=4, size_m=1200, max_places=(20, 60))
+    d["targets"]["places_per_1000"] = 0.5
+    d["projection"] = {
+        "base_year": 2025,
+        "horizon": [2026, 2027],
+        "births": {
+            "observed": {str(y): 1000 for y in range(2020, 2026)},
+            "variants": {"central": {"2026": 900, "2027": 700}},
+        },
+    }
+    d["phasing"] = {
+        "convert_cost_per_place_cny": 1000,
+        "hire_cost_cny": 100,
+        "max_hires_per_year": 50,
+        "min_utilization": 0.1,
+        "empty_place_year_cny": 10,
+    }
+    model = build_phased(make(d), (2026, 2027), OptimizeOptions(budget_cny=1e12))
+    return {re.sub(r"(_\d+)+$", "", name) for name in model.prob.constraints}
+
+
+def test_every_phased_row_is_documented_and_built() -> None:
+    rows = phased_prefixes()
+    linking = {r for r in rows if r.startswith("phase_")}
+    assert linking == phased_documented()
+    one_year = rows - linking
+    assert one_year <= documented() - ONE_YEAR_LEFT_OUT
+    assert not one_year & ONE_YEAR_LEFT_OUT
+
+
+def test_the_phased_formulation_in_the_docs_names_the_same_rows() -> None:
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "allocation.md").read_text("utf-8")
+    section = text.split("## The phased model", 1)[1].split("\n## ", 1)[0]
+    named = {label.replace("\\_", "_") for label in LABEL.findall(section)} - {"one-year"}
+    assert named == phased_documented()
