@@ -58,7 +58,9 @@ walk-in erlangs): the places a site is expected to have in use.
         && \forall j, y && \text{(phase\_empty)} \\
     & \sum_{j,a} (p^0_{ja} + x_{jay}) \ge T_y \Pi / 1000
         && \forall y && \text{(phase\_per1000)} \\
-    & \text{the objective} \le B && && \text{(phase\_budget)}
+    & \text{the objective} \le B && && \text{(phase\_budget)} \\
+    & \star\ \textstyle\sum_r \bar c_r y_{jry} \ge \alpha_{jky} \sum_{i \in N(j)} e_{iy} s_{ijy}
+        + \beta_{jky} o_{jy} && \forall j \in C, k, y && \text{(phase\_envelope)}
 
 with :math:`a, \ell, v^\pm, h^\pm, e \ge 0` continuous (given the integer
 places and staff, the cheapest split is integral: a transportation problem).
@@ -68,6 +70,21 @@ hiring or letting-go cost or a hire cap; (phase\_util) only with
 :math:`\mu > 0`; (phase\_empty) only with :math:`c^e > 0`. At the optimum the
 objective is exactly the accounting of :func:`phase_rows` (plus
 :math:`c^e` times the empty place-years, which need the assignment).
+
+:math:`\star` (phase\_envelope), a strengthening row (``envelope=True``, the
+default): the one-year (envelope) re-derived for the phased cost. At a candidate
+site (no places or staff there before, :math:`x_{jay} \ge 0`) a year's salaries
+are at least the least salaries that carry the site's enrolled load that year:
+:mod:`.envelope`'s curve with no site or place cost and one year's salary per
+caregiver, whose lower convex hull gives :math:`(\alpha_{jky}, \beta_{jky})`.
+Implied by the integer rows, so it changes no optimum. Not at existing
+facilities: releasing places there can need fewer caregivers than the curve,
+which starts from today's places, assumes.
+
+Warm start (:func:`held_start`): the one-year plan for every year's largest
+demand (class by class) and largest per-1,000 target, solved by parts where the
+district falls apart (:mod:`.strategy`), held from the first year, handed to
+the solver as its first incumbent when it satisfies every row.
 
 Accounting (:func:`phase_rows`): the change of a site's places of a class
 between consecutive years' networks (the first year against the scenario as it
@@ -93,7 +110,8 @@ import pulp
 
 from tuoyu_sim.allocate.api import OptimizeOptions, min_cost_options
 from tuoyu_sim.allocate.checks import check_min_cost
-from tuoyu_sim.allocate.instance import Instance, build_instance
+from tuoyu_sim.allocate.envelope import envelope, site_curve
+from tuoyu_sim.allocate.instance import Instance, build_instance, rosters
 from tuoyu_sim.allocate.mincost import (
     MinCostModel,
     MinCostOptions,
@@ -332,6 +350,40 @@ def _floor_bounds(models: Mapping[int, _YearModel], floors: Mapping[int, Scenari
                 v.lowBound = max(float(v.lowBound or 0.0), float(need_r))
 
 
+def _envelope_rows(m: _YearModel, salary: np.ndarray) -> None:
+    """(phase_envelope) at every candidate site: the year's salaries there at least
+    the convex envelope of the least salaries that carry its enrolled load
+    (:mod:`.envelope` with no site or place cost and a year's salary)."""
+    inst = m.inst
+    pay = dataclasses.replace(
+        inst, place_cost=0.0, role_cost=salary, site_cost=np.zeros_like(inst.site_cost)
+    )
+    by_site: dict[int, list[int]] = {}
+    for p in m.share:
+        by_site.setdefault(int(inst.pairs.cols[p]), []).append(p)
+    n_a = len(inst.classes)
+    for j, o in m.open.items():
+        ps = by_site.get(j, [])
+        enrolled = inst.enrolled[inst.pairs.rows[ps]] if ps else np.zeros((0, n_a))
+        load = enrolled.sum(axis=1)
+        mine = load > 0
+        if not np.any(mine):
+            continue
+        mix = (enrolled[mine] / load[mine, None]).min(axis=0)
+        ub = np.array([m.add[(j, a)].upBound if (j, a) in m.add else 0 for a in range(n_a)], float)
+        seg_mix = np.minimum(inst.site_presence[j], inst.rule.walk[None, :])
+        site: Terms = [(m.hire[(j, r)], float(salary[r])) for r in range(3)]
+        for k, (slope, icpt) in enumerate(envelope(site_curve(pay, j, mix, ub, seg_mix))):
+            if slope <= 0 and icpt <= 0:
+                continue
+            terms = site + [
+                (m.share[p], -slope * float(e)) for p, e in zip(ps, load, strict=True) if e > 0
+            ]
+            terms.append((o, -icpt))
+            unit = max(abs(c) for _v, c in terms)
+            m.row([(v, c / unit) for v, c in terms], GE, 0.0, f"phase_envelope_{j}_{k}")
+
+
 def build_phased(
     scenario: Scenario,
     years: Sequence[int],
@@ -339,8 +391,13 @@ def build_phased(
     *,
     variant: str = "central",
     floors: Mapping[int, Scenario] | None = None,
+    envelope: bool = True,
 ) -> _Phased:
-    """Build the phased model (see the module docstring); nothing is solved here."""
+    """Build the phased model (see the module docstring); nothing is solved here.
+
+    ``envelope``: add the (phase_envelope) strengthening rows (with
+    ``opts.strengthen``)."""
+    envelope = envelope and opts.strengthen
     from tuoyu_sim.projection import scenarios_by_year
 
     ys = _years(scenario, years)
@@ -435,6 +492,8 @@ def build_phased(
         constant += wy * float((inst.staff0[: inst.n_existing] @ salary).sum())
         if ph.max_hires_per_year is not None and hires:
             row(hires, LE, float(ph.max_hires_per_year), f"phase_hires_{y}")
+        if envelope:
+            _envelope_rows(m, salary)
         served = _site_served(m)
         served_at[y] = served
         for j in range(n_j):
@@ -469,6 +528,102 @@ def build_phased(
     return _Phased(prob, ys, insts, models, constant, expr, served_at)
 
 
+def held_start(model: _Phased, scenario: Scenario, opts: OptimizeOptions, spec: SolverSpec) -> bool:
+    """Set a first incumbent: the one-year plan for every year's largest demand, held
+    from the first year (solved by :func:`~.strategy.solve_model`, by parts where
+    the district falls apart). True when it satisfies every row of the phased
+    model (otherwise nothing is set): it may not, e.g. under a utilization floor,
+    a budget or floors, or when holding the shares misses a year's coverage."""
+    from tuoyu_sim.allocate.mincost import _valid, set_warm_start
+    from tuoyu_sim.allocate.strategy import solve_model
+
+    ys = model.years
+    first = model.insts[ys[0]]
+    if model.prob.constraints.get("phase_budget") is not None:
+        return False
+    peak = dataclasses.replace(
+        first,
+        enrolled=np.max([model.insts[y].enrolled for y in ys], axis=0),
+        walk_in=np.max([model.insts[y].walk_in for y in ys], axis=0),
+    )
+    targets = [_per_1000(scenario, opts, y) for y in ys]
+    top = max((t for t in targets if t is not None), default=None)
+    mc = dataclasses.replace(model.models[ys[0]].options, places_per_1000=top)
+    try:
+        sol = solve_model(peak, mc, spec)
+    except (SolverError, InfeasibleError):
+        return False
+    if not sol.outcome.has_solution:
+        return False
+    prev_x: dict[tuple[int, int], float] = {}
+    prev_h: dict[tuple[int, int], float] = {}
+    for y in ys:
+        m, inst = model.models[y], model.insts[y]
+        staff = sol.added_staff.copy()
+        roster = rosters(inst, sol.opened, sol.added_places, sol.walk_in_places)
+        for j in np.flatnonzero(sol.opened):
+            short = int(roster[j].sum()) - int(inst.staff0[j, :2].sum() + staff[j, :2].sum())
+            if short > 0:  # this year's presence shares may roster one more
+                staff[j, 0 if salary_order(scenario) == 0 else 1] += short
+        start = {**sol.as_start(), "staff": staff}
+        # the year's own rows only: the linking rows hold variables not set yet
+        own = pulp.LpProblem("year", pulp.LpMinimize)
+        for name, row in m.prob.constraints.items():
+            if name.endswith(f"_{y}") and not name.startswith("phase_"):
+                own.constraints[name] = row
+        year_model = dataclasses.replace(m, prob=own)
+        if not set_warm_start(year_model, start, eps=1e-6):
+            return False
+        _link_values(model, y, prev_x, prev_h)
+        prev_x = {k: float(v.varValue or 0.0) for k, v in m.add.items()}
+        prev_h = {k: float(v.varValue or 0.0) for k, v in m.hire.items()}
+    if _valid(model.prob, 1e-6):
+        return True
+    for v in model.prob.variables():
+        v.varValue = None
+    return False
+
+
+def salary_order(scenario: Scenario) -> int:
+    """0 when a teacher costs less than a nursery caregiver (the cheaper direct role)."""
+    rc = scenario.costs.per_caregiver_year_cny
+    return 0 if rc.teacher < rc.nursery else 1
+
+
+def _link_values(
+    model: _Phased,
+    y: int,
+    prev_x: Mapping[tuple[int, int], float],
+    prev_h: Mapping[tuple[int, int], float],
+) -> None:
+    """Values of year ``y``'s linking variables from its places and staff."""
+    by_name = {v.name: v for v in model.prob.variables()}
+    m = model.models[y]
+
+    def put(name: str, value: float) -> None:
+        v = by_name.get(name)
+        if v is not None:
+            v.setInitialValue(value, check=False)
+
+    for (j, a), v in m.add.items():
+        d = float(v.varValue or 0.0) - prev_x.get((j, a), 0.0)
+        put(f"padd_{j}_{a}_{y}", max(0.0, d))
+        put(f"prel_{j}_{a}_{y}", max(0.0, -d))
+        put(f"pcin_{j}_{a}_{y}", 0.0)
+        put(f"pcout_{j}_{a}_{y}", 0.0)
+    for (j, r), v in m.hire.items():
+        d = float(v.varValue or 0.0) - prev_h.get((j, r), 0.0)
+        put(f"phire_{j}_{r}_{y}", max(0.0, d))
+        put(f"plet_{j}_{r}_{y}", max(0.0, -d))
+    inst = m.inst
+    for j in range(inst.n_sites):
+        places = float(inst.places0[j].sum()) + sum(
+            float(v.varValue or 0.0) for (jj, _a), v in m.add.items() if jj == j
+        )
+        used = sum(float(v.varValue or 0.0) * c for v, c in model.served_at[y].get(j, []))
+        put(f"pempty_{j}_{y}", max(0.0, places - used))
+
+
 def optimize_phased(
     scenario: Scenario,
     years: Sequence[int],
@@ -477,8 +632,13 @@ def optimize_phased(
     *,
     variant: str = "central",
     floors: Mapping[int, Scenario] | None = None,
+    warm_start: bool = True,
 ) -> PhasedPlan:
     """The least-cost phased plan over ``years`` (see the module docstring).
+
+    ``warm_start``: hand the solver :func:`held_start` as its first incumbent when
+    it holds (False: the flat model alone, as ``benchmarks/bench_phased.py``
+    compares).
 
     ``floors``: year -> a network whose places by class and staff by role at each
     facility or site are lower bounds in that year (a site in it is open then).
@@ -496,8 +656,9 @@ def optimize_phased(
         raise UserError(f"objective {opts.objective!r}: a phased plan is min-cost only")
     t0 = time.perf_counter()
     model = build_phased(scenario, years, opts, variant=variant, floors=floors)
+    started = warm_start and held_start(model, scenario, opts, spec)
     build_s = time.perf_counter() - t0
-    outcome = solve(model.prob, spec)
+    outcome = solve(model.prob, spec, warm_start=started)
     if outcome.status == "infeasible":
         raise InfeasibleError(
             f"the phased plan {model.years[0]}–{model.years[-1]} ({variant}) is infeasible: "
