@@ -205,8 +205,9 @@ def test_report_is_self_contained(report_zh: str) -> None:
 @pytest.mark.slow
 def test_figures_are_embedded_pngs(report_zh: str) -> None:
     sources = _img_sources(report_zh)
-    # district curve, subdistrict curves, turn-away bars, breach heat map, worst facility
-    assert len(sources) == 5
+    # district curve, subdistrict curves, turn-away bars, breach heat map, worst facility;
+    # the accessibility map, redrawn from the folder's scenario.toml
+    assert len(sources) == 6
     for src in sources:
         assert src.startswith("data:image/png;base64,")
         png = base64.b64decode(src.split(",", 1)[1])
@@ -218,6 +219,7 @@ def test_figures_are_embedded_pngs(report_zh: str) -> None:
         "turn_away_by_facility",
         "breach_heatmap",
         "utilization_facility_f1",
+        "access_map",
     ]
 
 
@@ -620,7 +622,7 @@ def test_page_loads_without_console_errors_and_figures_show(
         });
         """
     )
-    assert len(images) == len(_img_sources(report_zh)) == 5
+    assert len(images) == len(_img_sources(report_zh)) == 6
     for img in images:
         assert img["complete"] and img["natural"] > 0, img["alt"]
         assert img["width"] > 100 and img["height"] > 100, img
@@ -759,7 +761,8 @@ def test_access_maps_embedded_and_page_self_contained(access_dir: Path) -> None:
 
 @pytest.mark.slow
 def test_access_tables_stand_in_for_a_thin_summary(access_dir: Path, tmp_path: Path) -> None:
-    """Without figures and with only ``command`` in the summary, by_class.csv gives the numbers."""
+    """Without figures and with only ``command`` in the summary, by_class.csv gives the numbers
+    and the deserts before and after (drawn in the page's language); no map."""
     folder = _copy(
         access_dir, tmp_path / "thin", {"access.csv", "access_planned.csv", "by_class.csv"}
     )
@@ -769,5 +772,6 @@ def test_access_tables_stand_in_for_a_thin_summary(access_dir: Path, tmp_path: P
     any_before = next(r for r in by_class if r["scenario"] == "current" and r["age_class"] == "any")
     any_after = next(r for r in by_class if r["scenario"] == "planned" and r["age_class"] == "any")
     assert f"{any_before['deserts']} → {any_after['deserts']}</div>" in text
-    assert "run with --no-figures" in text and "<img" not in text
+    assert "no scenario to draw them from" in text
+    assert re.findall(r'data-figure="([^"]+)"', text) == ["deserts_before_after"]
     assert "These values are assumptions" not in text  # no settings to state

@@ -258,6 +258,9 @@ class SimulationRun(_Run):
         self.summary["run_seconds"] = round(seconds, 3)
         tabs = tables(result, self.summary)
         self._tables = {n: _Table(tabs[n]) for n in _ordered(tabs)}
+        self.accessibility, self.summary["access"] = _measure_access(scenario)
+        if self.accessibility is not None:
+            self._tables.update(self.accessibility.tables())
 
     @property
     def district(self) -> dict[str, Any]:
@@ -281,7 +284,10 @@ class SimulationRun(_Run):
         return self.table("daily")
 
     def figures(self) -> dict[str, Figure]:
-        return simulation_figures(self.summary, {"curves": self.rows("curves")}, self.scenario)
+        figs = simulation_figures(self.summary, {"curves": self.rows("curves")}, self.scenario)
+        if self.accessibility is not None:
+            figs.update(self.accessibility.figures())
+        return figs
 
     def plot_utilization(self, scope: str = "district", key: str = "all") -> Figure:
         """Occupancy over the day with its 95% band (``scope``: district, group or facility)."""
@@ -409,6 +415,9 @@ class OptimizationRun(_Run):
             "assignment": _Table(assignment, ["community", "site", "share"]),
             "places_by_group": _Table(places_by_group(scenario, self.planned)),
         }
+        self.accessibility, self.summary["access"] = _measure_access(scenario, self.planned)
+        if self.accessibility is not None:
+            self._tables.update(self.accessibility.tables())
 
     @property
     def sites(self) -> pd.DataFrame:
@@ -439,7 +448,10 @@ class OptimizationRun(_Run):
         return gpd.GeoDataFrame(frame, geometry=points, crs=crs)
 
     def figures(self) -> dict[str, Figure]:
-        return {"map": self.plot_map(), "per_1000_by_group": self.plot_per_1000()}
+        figs = {"map": self.plot_map(), "per_1000_by_group": self.plot_per_1000()}
+        if self.accessibility is not None:
+            figs.update(self.accessibility.figures())
+        return figs
 
     def plot_map(self) -> Figure:
         """Communities, facilities and opened sites with their catchments."""
@@ -634,6 +646,9 @@ class PlanRun(_Run):
             "needs": _Table(outcome.needs, NEEDS_COLUMNS),
             **{n: _Table(outcome.final_tables[n]) for n in _ordered(outcome.final_tables)},
         }
+        self.accessibility, self.summary["access"] = _measure_access(scenario, outcome.final)
+        if self.accessibility is not None:
+            self._tables.update(self.accessibility.tables())
 
     @property
     def sites(self) -> pd.DataFrame:
@@ -677,6 +692,8 @@ class PlanRun(_Run):
             self.outcome.final_summary, {"curves": self.rows("curves")}, self.final
         )
         figs["per_1000_by_group"] = self.plot_per_1000()
+        if self.accessibility is not None:
+            figs.update(self.accessibility.figures())
         return figs
 
     def plot_utilization(self, scope: str = "district", key: str = "all") -> Figure:
@@ -1193,6 +1210,165 @@ def _access_versions() -> dict[str, str]:
     }
 
 
+class Accessibility:
+    """Accessibility and care deserts of a scenario and, with a plan, of the planned
+    scenario measured with the scenario's settings: the tables, the summary record and
+    the figures that ``access``, ``simulate``, ``optimize`` and ``plan`` share.
+
+    ``result`` (and ``planned_result``) hold the arrays
+    (:class:`~tuoyu_sim.accessibility.AccessResult`).
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        result: AccessResult,
+        planned: Scenario | None = None,
+        planned_result: AccessResult | None = None,
+    ) -> None:
+        self.scenario = scenario
+        self.result = result
+        self.planned = planned
+        self.planned_result = planned_result
+
+    @classmethod
+    def measure(cls, scenario: Scenario, planned: Scenario | None = None) -> Accessibility:
+        """Measure the scenario, and the planned scenario with the scenario's settings."""
+        from tuoyu_sim.accessibility import measure, settings
+
+        spec = settings(scenario)
+        result = measure(scenario, spec)
+        after = measure(planned, spec) if planned is not None else None
+        return cls(scenario, result, planned, after)
+
+    def class_rows(self) -> Rows:
+        """``by_class.csv``: per class, current (and planned)."""
+        rows = self.result.class_rows("current")
+        if self.planned_result is not None:
+            rows += self.planned_result.class_rows("planned")
+        return rows
+
+    def tables(self) -> dict[str, _Table]:
+        """``access``, with a plan ``access_planned``, and ``by_class``."""
+        out = {"access": _Table(self.result.rows(), self.result.columns())}
+        if self.planned_result is not None:
+            after = self.planned_result
+            out["access_planned"] = _Table(after.rows(), after.columns())
+        out["by_class"] = _Table(self.class_rows())
+        return out
+
+    def record(self) -> dict[str, Any]:
+        """The short ``access`` record of a simulate/optimize/plan ``summary.json``:
+        the scenario file measured (the report redraws the maps from it), the
+        settings, and communities that are deserts and the children in them by
+        class (``all``: every place together; ``any``: in at least one age class),
+        ``current`` and with a plan ``planned``."""
+
+        def short(result: AccessResult) -> dict[str, Any]:
+            rows = result.class_rows()
+            return {
+                "facilities": len(result.facilities),
+                "deserts": {r["age_class"]: r["deserts"] for r in rows},
+                "children_in_deserts": {r["age_class"]: r["children_in_deserts"] for r in rows},
+            }
+
+        source = self.scenario.source
+        out: dict[str, Any] = {
+            "scenario_file": str(source) if source else None,
+            "settings": self.result.settings.record(),
+            "classes": list(self.result.classes),
+            "communities": len(self.result.communities),
+            "current": short(self.result),
+        }
+        if self.planned_result is not None:
+            out["planned"] = short(self.planned_result)
+        return out
+
+    def figures(self, lang: str | None = None) -> dict[str, Figure]:
+        """The maps (only when every community and facility has coordinates; zoomed
+        ones when the district has a dense core) and, with a plan, the deserts before
+        and after."""
+        from tuoyu_sim.plots.accessibility import core_window, has_coordinates
+
+        figs: dict[str, Figure] = {}
+        if has_coordinates(self.result):
+            zoom = core_window(self.result) is not None
+            figs["access_map"] = self.plot_map(lang=lang)
+            if zoom:
+                figs["access_map_core"] = self.plot_map(core=True, lang=lang)
+            if self.planned_result is not None and has_coordinates(self.planned_result):
+                figs["access_map_planned"] = self.plot_map(planned=True, lang=lang)
+                if zoom:
+                    figs["access_map_planned_core"] = self.plot_map(
+                        planned=True, core=True, lang=lang
+                    )
+        if self.planned_result is not None:
+            figs["deserts_before_after"] = self.plot_before_after(lang)
+        return figs
+
+    def plot_map(
+        self, planned: bool = False, core: bool = False, lang: str | None = None
+    ) -> Figure:
+        """Communities coloured by the headline score, one panel per class, deserts
+        outlined (``planned=True``: after the plan, new sites as stars, on the same
+        colour scale; ``core=True``: zoomed on the densest part, deserts labelled)."""
+        from tuoyu_sim.plots.accessibility import (
+            access_map,
+            core_window,
+            planned_title,
+            score_limit,
+        )
+
+        results = [self.result]
+        if self.planned_result is not None:
+            results.append(self.planned_result)
+        window = core_window(self.result)
+        options: dict[str, Any] = {
+            "vmax": score_limit(*results),
+            "window": window if core else None,
+            "mark": None if core else window,
+            "lang": lang,
+        }
+        if not planned:
+            return access_map(
+                self.result,
+                title=self.scenario.name,
+                detour_factor=self.scenario.geography.detour_factor,
+                **options,
+            )
+        if self.planned_result is None or self.planned is None:
+            raise UserError("plot_map(planned=True): this run has no planned scenario")
+        old = {f.id for f in self.scenario.facilities}
+        return access_map(
+            self.planned_result,
+            title=planned_title(self.planned.name, lang),
+            new_facilities={f.id for f in self.planned.facilities if f.id not in old},
+            detour_factor=self.planned.geography.detour_factor,
+            **options,
+        )
+
+    def plot_before_after(self, lang: str | None = None) -> Figure:
+        """Deserts and children in deserts by class, current against planned."""
+        from tuoyu_sim.plots.accessibility import deserts_before_after
+
+        if self.planned_result is None:
+            raise UserError("plot_before_after(): this run has no planned scenario")
+        return deserts_before_after(self.class_rows(), lang)
+
+
+def _measure_access(
+    scenario: Scenario, planned: Scenario | None = None
+) -> tuple[Accessibility | None, dict[str, Any]]:
+    """Accessibility for simulate, optimize and plan, and their summary's ``access``
+    record. A scenario the measure refuses (an age class named ``all``) still runs:
+    no access tables or figures, and the record says why."""
+    try:
+        part = Accessibility.measure(scenario, planned)
+    except UserError as exc:
+        return None, {"skipped": "; ".join(exc.problems)}
+    return part, part.record()
+
+
 class AccessRun(_Run):
     """Accessibility and care deserts by age class: what :func:`tuoyu_sim.access` returns.
 
@@ -1214,6 +1390,7 @@ class AccessRun(_Run):
         self.result = result
         self.planned = planned
         self.planned_result = planned_result
+        self.accessibility = Accessibility(scenario, result, planned, planned_result)
         self.summary = {
             "command": "access",
             "scenario": scenario.name,
@@ -1223,13 +1400,9 @@ class AccessRun(_Run):
             "classes": list(result.classes),
             "current": result.record(),
         }
-        by_class = result.class_rows("current")
-        self._tables = {"access": _Table(result.rows(), result.columns())}
         if planned_result is not None:
             self.summary["planned"] = planned_result.record()
-            by_class += planned_result.class_rows("planned")
-            self._tables["access_planned"] = _Table(planned_result.rows(), planned_result.columns())
-        self._tables["by_class"] = _Table(by_class)
+        self._tables = self.accessibility.tables()
 
     @property
     def access(self) -> pd.DataFrame:
@@ -1248,64 +1421,20 @@ class AccessRun(_Run):
         return {a: int(v["deserts"]) for a, v in by.items()}
 
     def figures(self) -> dict[str, Figure]:
-        from tuoyu_sim.plots.accessibility import core_window, has_coordinates
+        return self.accessibility.figures()
 
-        figs: dict[str, Figure] = {}
-        if has_coordinates(self.result):
-            zoom = core_window(self.result) is not None
-            figs["access_map"] = self.plot_map()
-            if zoom:
-                figs["access_map_core"] = self.plot_map(core=True)
-            if self.planned_result is not None:
-                figs["access_map_planned"] = self.plot_map(planned=True)
-                if zoom:
-                    figs["access_map_planned_core"] = self.plot_map(planned=True, core=True)
-        if self.planned_result is not None:
-            figs["deserts_before_after"] = self.plot_before_after()
-        return figs
-
-    def plot_map(self, planned: bool = False, core: bool = False) -> Figure:
+    def plot_map(
+        self, planned: bool = False, core: bool = False, lang: str | None = None
+    ) -> Figure:
         """Communities coloured by the headline score, one panel per class, deserts
         outlined (``planned=True``: after the plan, new sites as stars, on the same
-        colour scale; ``core=True``: zoomed on the densest part, deserts labelled)."""
-        from tuoyu_sim.plots.accessibility import access_map, core_window, score_limit
-        from tuoyu_sim.report.labels import _age_name
+        colour scale; ``core=True``: zoomed on the densest part, deserts labelled);
+        labels in ``lang`` (``zh``/``en``; default Chinese when a CJK font is available)."""
+        return self.accessibility.plot_map(planned, core, lang)
 
-        results = [self.result]
-        if self.planned_result is not None:
-            results.append(self.planned_result)
-        window = core_window(self.result)
-        options: dict[str, Any] = {
-            "vmax": score_limit(*results),
-            "class_names": {a: _age_name(a, "en") for a in self.scenario.age_groups},
-            "window": window if core else None,
-            "mark": None if core else window,
-        }
-        if not planned:
-            return access_map(
-                self.result,
-                title=self.scenario.name,
-                detour_factor=self.scenario.geography.detour_factor,
-                **options,
-            )
-        if self.planned_result is None or self.planned is None:
-            raise UserError("plot_map(planned=True): this run has no planned scenario")
-        old = {f.id for f in self.scenario.facilities}
-        return access_map(
-            self.planned_result,
-            title=f"After the plan: {self.planned.name}",
-            new_facilities={f.id for f in self.planned.facilities if f.id not in old},
-            detour_factor=self.planned.geography.detour_factor,
-            **options,
-        )
-
-    def plot_before_after(self) -> Figure:
+    def plot_before_after(self, lang: str | None = None) -> Figure:
         """Deserts and children in deserts by class, current against planned."""
-        from tuoyu_sim.plots.accessibility import deserts_before_after
-
-        if self.planned_result is None:
-            raise UserError("plot_before_after(): this run has no planned scenario")
-        return deserts_before_after(self.rows("by_class"))
+        return self.accessibility.plot_before_after(lang)
 
     def _extra_files(self, out: Path) -> None:
         from tuoyu_sim.output import write_scenario

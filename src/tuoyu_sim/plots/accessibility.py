@@ -3,7 +3,9 @@ and deserts before and after a plan.
 
 Each function takes an :class:`~tuoyu_sim.accessibility.AccessResult` (or the rows of
 ``by_class.csv``) and returns a matplotlib ``Figure``; nothing is computed or
-saved here.
+saved here. Labels are in ``lang`` (``zh`` or ``en``; default Chinese when a CJK
+font is available, :func:`~tuoyu_sim.plots.fonts.label_language`); class names
+are the report's (:func:`tuoyu_sim.report.labels._age_name`).
 """
 
 from __future__ import annotations
@@ -21,10 +23,76 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Ellipse, Rectangle
 
 from tuoyu_sim.accessibility import ALL, AccessResult
-from tuoyu_sim.plots.fonts import use_cjk
+from tuoyu_sim.plots.fonts import label_language
 
 _M_PER_DEG = 111_195.0
 _CMAP = "RdYlBu"
+
+LABELS = {
+    "zh": {
+        "all": "全部托位",
+        "any": "任一班级",
+        "panel": "{label}：托育荒漠 {deserts} 个；托位 {places:,} 个，幼儿 {children:,.0f} 名",
+        "lon": "经度（°）",
+        "lat": "纬度（°）",
+        "x": "x（米）",
+        "y": "y（米）",
+        "desert": "托育荒漠（3 岁以下幼儿多于 {min:g} 名，且无托位或每托位幼儿多于 {per:g} 名）",
+        "community": "社区（大小：该班级幼儿数）",
+        "facility": "有该班级托位的机构（大小：托位数）",
+        "catchment": "其服务范围（步行 {m:,.0f} 米）",
+        "new": "方案新开站点（大小：托位数）",
+        "gaussian": "高斯两步移动搜索法",
+        "steps": "增强两步移动搜索法（分段权重）",
+        "bar": "步行 {m:,.0f} 米内每名幼儿的托位数（{method}）；红色：每托位幼儿多于 {per:g} 名",
+        "zoom": "（人口最密集区域；托育荒漠标注社区编号）",
+        "after": "应用方案后：{name}",
+        "deserts": "托育荒漠社区数",
+        "children_in_deserts": "荒漠中的幼儿数",
+        "current": "方案前",
+        "planned": "方案后",
+    },
+    "en": {
+        "all": "all places",
+        "any": "any class",
+        "panel": "{label}: {deserts} deserts; {places:,} places, {children:,.0f} children",
+        "lon": "longitude (°)",
+        "lat": "latitude (°)",
+        "x": "x (m)",
+        "y": "y (m)",
+        "desert": "desert (> {min:g} children under 3, and no place or > {per:g} children "
+        "per place)",
+        "community": "community (size: children of the class)",
+        "facility": "facility with places of the class (size: places)",
+        "catchment": "its catchment ({m:,.0f} m walking)",
+        "new": "new site of the plan (size: places)",
+        "gaussian": "Gaussian 2SFCA",
+        "steps": "enhanced 2SFCA (steps)",
+        "bar": "places per child within {m:,.0f} m ({method}); red: more than {per:g} children "
+        "per place",
+        "zoom": " (the densest part; desert communities labelled)",
+        "after": "After the plan: {name}",
+        "deserts": "communities that are deserts",
+        "children_in_deserts": "children in deserts",
+        "current": "current",
+        "planned": "planned",
+    },
+}
+"""The figures' words, by language."""
+
+
+def class_name(key: str, lang: str) -> str:
+    """A class's label: the report's name of an age class, or all places / any class."""
+    from tuoyu_sim.report.labels import _age_name
+
+    if key in ("all", "any"):
+        return LABELS[lang][key]
+    return _age_name(key, lang)
+
+
+def planned_title(name: str, lang: str | None = None) -> str:
+    """The title of the map after a plan."""
+    return LABELS[label_language(lang)]["after"].format(name=name)
 
 
 def _xy(points: Sequence[Any]) -> tuple[np.ndarray, np.ndarray, bool]:
@@ -149,7 +217,7 @@ def _catchments(ax: Any, st: _Style, has: np.ndarray) -> None:
         )
 
 
-def _panel(ax: Any, result: AccessResult, k: int, st: _Style, label: str) -> Any:
+def _panel(ax: Any, result: AccessResult, k: int, st: _Style, label: str, lang: str) -> Any:
     """One class: catchments, communities by score, deserts outlined, facilities."""
     places = result.facility_places[:, k]
     has = places > 0
@@ -196,39 +264,43 @@ def _panel(ax: Any, result: AccessResult, k: int, st: _Style, label: str) -> Any
         x0, x1, y0, y1 = st.window
         ax.set_xlim(x0, x1)
         ax.set_ylim(y0, y1)
+    L = LABELS[lang]
     ax.set_title(
-        f"{label}: {int(desert.sum())} deserts; {round(float(result.places[k]))} places, "
-        f"{float(children.sum()):,.0f} children",
+        L["panel"].format(
+            label=label,
+            deserts=int(desert.sum()),
+            places=round(float(result.places[k])),
+            children=float(children.sum()),
+        ),
         fontsize=10,
     )
     ax.set_aspect("equal" if not st.degrees else "auto")
     ax.tick_params(labelsize=7)
-    ax.set_xlabel("longitude (°)" if st.degrees else "x (m)", fontsize=8)
-    ax.set_ylabel("latitude (°)" if st.degrees else "y (m)", fontsize=8)
+    ax.set_xlabel(L["lon"] if st.degrees else L["x"], fontsize=8)
+    ax.set_ylabel(L["lat"] if st.degrees else L["y"], fontsize=8)
     return dots
 
 
-def _legend(fig: Figure, result: AccessResult, new: bool) -> None:
+def _legend(fig: Figure, result: AccessResult, new: bool, lang: str) -> None:
     spec = result.settings
+    L = LABELS[lang]
+    desert = L["desert"].format(min=spec.desert_min_children, per=spec.desert_children_per_place)
     handles = [
         Line2D([], [], marker="o", linestyle="", markerfacecolor="#bdbdbd",
-               markeredgecolor="black", markeredgewidth=1.6, markersize=8,
-               label=f"desert (> {spec.desert_min_children:g} children under 3, and no place or "
-               f"> {spec.desert_children_per_place:g} children per place)"),
+               markeredgecolor="black", markeredgewidth=1.6, markersize=8, label=desert),
         Line2D([], [], marker="o", linestyle="", markerfacecolor="#bdbdbd",
-               markeredgecolor="#616161", markersize=6,
-               label="community (size: children of the class)"),
+               markeredgecolor="#616161", markersize=6, label=L["community"]),
         Line2D([], [], marker="s", linestyle="", color="#263238", markersize=5,
-               label="facility with places of the class (size: places)"),
+               label=L["facility"]),
         Line2D([], [], marker="o", linestyle="", markerfacecolor="#e0e0e0",
                markeredgecolor="#616161", markersize=11,
-               label=f"its catchment ({spec.catchment_m:,.0f} m walking)"),
+               label=L["catchment"].format(m=spec.catchment_m)),
     ]  # fmt: skip
     if new:
         handles.append(
             Line2D([], [], marker="*", linestyle="", markerfacecolor="none",
                    markeredgecolor="#6a1b9a", markeredgewidth=1.3, markersize=11,
-                   label="new site of the plan (size: places)")
+                   label=L["new"])
         )  # fmt: skip
     fig.legend(handles=handles, loc="outside lower center", ncol=3, fontsize=8, frameon=False)
 
@@ -243,6 +315,7 @@ def access_map(
     detour_factor: float = 1.0,
     window: Window | None = None,
     mark: Window | None = None,
+    lang: str | None = None,
 ) -> Figure:
     """One panel per age class (and all places): communities coloured by the headline
     score (red: fewer places per child than the desert rule allows), deserts outlined in
@@ -258,7 +331,8 @@ def access_map(
     new_facilities
         Ids drawn as new sites (stars) rather than existing facilities.
     class_names
-        Labels of the classes (e.g. with their Chinese names); default the keys.
+        Labels of the classes; default the report's names in ``lang``
+        (:func:`class_name`).
     detour_factor
         Walking over straight-line distance: the catchment circles are drawn with
         the straight-line radius ``catchment_m / detour_factor``.
@@ -267,11 +341,15 @@ def access_map(
         are labelled with their ids.
     mark
         Outline this part of the map (the window of a zoomed map that goes with it).
+    lang
+        ``zh`` or ``en``; default Chinese when a CJK font is available.
     """
-    use_cjk()
+    lang = label_language(lang)
+    L = LABELS[lang]
     spec = result.settings
     st = _Style(result, vmax, new_facilities, detour_factor, window, mark)
-    names = dict(class_names or {})
+    names = {a: class_name(a, lang) for a in result.classes}
+    names.update(class_names or {})
     n = len(result.classes)
     ncols = 2 if n > 1 else 1
     nrows = math.ceil(n / ncols)
@@ -279,51 +357,47 @@ def access_map(
     axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
     dots = None
     for k, a in enumerate(result.classes):
-        label = "all places" if a == ALL else names.get(a, a)
-        dots = _panel(axes[k], result, k, st, label)
+        label = names.get(a, a) if a != ALL else L["all"]
+        dots = _panel(axes[k], result, k, st, label, lang)
     for ax in axes[n:]:
         ax.set_visible(False)
-    method = "Gaussian 2SFCA" if spec.weight == "gaussian" else "enhanced 2SFCA (steps)"
+    method = L["gaussian"] if spec.weight == "gaussian" else L["steps"]
     if dots is not None:
         bar = fig.colorbar(dots, ax=axes[:n], location="bottom", shrink=0.7, aspect=40)
         bar.set_label(
-            f"places per child within {spec.catchment_m:,.0f} m ({method}); red: more than "
-            f"{spec.desert_children_per_place:g} children per place",
+            L["bar"].format(m=spec.catchment_m, method=method, per=spec.desert_children_per_place),
             fontsize=9,
         )
         bar.ax.axvline(st.boundary, color="black", linewidth=1.2)
         bar.ax.tick_params(labelsize=8)
-    _legend(fig, result, bool(st.new.any()))
-    zoom = " (the densest part; desert communities labelled)" if window is not None else ""
+    _legend(fig, result, bool(st.new.any()), lang)
+    zoom = L["zoom"] if window is not None else ""
     fig.suptitle((title or result.scenario_name) + zoom, fontsize=11)
     return fig
 
 
-def deserts_before_after(rows: Sequence[Mapping[str, Any]]) -> Figure:
+def deserts_before_after(rows: Sequence[Mapping[str, Any]], lang: str | None = None) -> Figure:
     """Deserts and children in deserts by age class, current against planned
-    (``by_class.csv`` rows with ``scenario`` current and planned)."""
-    use_cjk()
+    (``by_class.csv`` rows with ``scenario`` current and planned); ``lang`` as in
+    :func:`access_map`."""
+    lang = label_language(lang)
+    L = LABELS[lang]
     classes = list(dict.fromkeys(str(r["age_class"]) for r in rows))
     by = {(str(r["scenario"]), str(r["age_class"])): r for r in rows}
     fig = Figure(figsize=(max(7.0, 1.4 * len(classes) + 3), 4.2))
     x = np.arange(len(classes))
-    for n, (key, label) in enumerate(
-        (
-            ("deserts", "communities that are deserts"),
-            ("children_in_deserts", "children in deserts"),
-        )
-    ):
+    for n, key in enumerate(("deserts", "children_in_deserts")):
         ax = fig.add_subplot(1, 2, n + 1)
         top = 0.0
         for shift, scenario, colour in ((-0.2, "current", "#ef8a62"), (0.2, "planned", "#67a9cf")):
             values = [float(by.get((scenario, a), {}).get(key) or 0) for a in classes]
-            bars = ax.bar(x + shift, values, width=0.4, color=colour, label=scenario)
+            bars = ax.bar(x + shift, values, width=0.4, color=colour, label=L[scenario])
             ax.bar_label(bars, fmt="%.0f", fontsize=7)
             top = max(top, *values)
         ax.set_ylim(0, 1.25 * top if top > 0 else 1.0)
         ax.set_xticks(x)
-        ax.set_xticklabels(classes)
-        ax.set_title(label, fontsize=10)
+        ax.set_xticklabels([class_name(a, lang) for a in classes], fontsize=8)
+        ax.set_title(L[key], fontsize=10)
         ax.legend(fontsize=8, ncol=2, loc="upper left", frameon=False)
     fig.tight_layout()
     return fig

@@ -5,7 +5,8 @@
 ``breach_by_hour.csv``, ``scenario.toml``; ``optimize``/``plan``:
 ``summary.json`` with ``objective``, ``plan.csv``, ``scenario.planned.toml``;
 ``sweep``: ``sweep.csv``; ``access``: ``access.csv``, ``access_planned.csv``,
-``by_class.csv`` and the map PNGs of :data:`ACCESS_FIGURES`).
+``by_class.csv`` and the map PNGs of :data:`ACCESS_FIGURES`, which ``simulate``,
+``optimize`` and ``plan`` folders hold too).
 """
 
 from __future__ import annotations
@@ -49,8 +50,10 @@ TEXT_COLUMNS = frozenset(
     }
 )
 
-#: The PNG figures ``access`` writes, in page order; the report embeds them as
-#: written (they are drawn from the 2SFCA arrays, which the CSV tables do not hold).
+#: The PNG figures of accessibility (``access``, ``simulate``, ``optimize``, ``plan``),
+#: in page order; the report redraws them in its language from the folder's scenarios
+#: where it can, else embeds them as written (the maps need the 2SFCA arrays and the
+#: coordinates, which the CSV tables do not hold).
 ACCESS_FIGURES = (
     "access_map",
     "access_map_core",
@@ -115,8 +118,28 @@ class Results:
 
     @property
     def is_access(self) -> bool:
-        """A folder of ``access``: ``summary.json`` says so, or ``access.csv`` is there."""
-        return (self.summary or {}).get("command") == "access" or bool(self.access_rows)
+        """A folder of ``access``: ``summary.json`` says so, or ``access.csv`` is there
+        without a simulation or a plan (a ``simulate``/``optimize``/``plan`` folder that
+        carries the accessibility is not an access folder: see :attr:`has_access`)."""
+        if (self.summary or {}).get("command") == "access":
+            return True
+        return bool(self.access_rows) and self.simulation is None and self.optimization is None
+
+    @property
+    def access(self) -> dict[str, Any]:
+        """The accessibility record: ``access``'s whole summary, or the ``access`` part
+        of a simulate/optimize/plan summary (empty when there is none)."""
+        s = self.summary or {}
+        if s.get("command") == "access":
+            return s
+        record = s.get("access")
+        return record if isinstance(record, dict) else {}
+
+    @property
+    def has_access(self) -> bool:
+        """The folder carries accessibility: an access folder, access tables, or an
+        ``access`` record in the summary (which may say why it was skipped)."""
+        return self.is_access or bool(self.access_rows) or bool(self.access)
 
 
 _NP_REPR = re.compile(r"^np\.\w+\((.*)\)$")

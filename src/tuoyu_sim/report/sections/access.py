@@ -1,19 +1,29 @@
-"""Accessibility and care deserts of ``access``: figures by class, worst communities, maps.
+"""Accessibility and care deserts (``access``, and the access part of ``simulate``,
+``optimize`` and ``plan`` folders): figures by class, worst communities, maps.
 
-The figures per class come from ``summary.json`` (``current`` and, with a
-plan, ``planned``), else from ``by_class.csv``; the communities from
-``access.csv`` (and ``access_planned.csv``); the maps are the PNG files
-``access`` wrote, embedded as written. The section ends with the catchment,
-weights and desert thresholds from ``summary.json``'s ``settings``, stated
-as assumptions.
+The figures per class come from ``summary.json`` (``access``'s ``current`` and,
+with a plan, ``planned``), else from ``by_class.csv``; the communities from
+``access.csv`` (and ``access_planned.csv``). The maps are redrawn in the page's
+language when the folder's scenarios (``scenario.toml``, ``scenario.planned.toml``,
+or the run's scenario file named in ``summary.json`` if it is still there),
+measured again, give the folder's ``access.csv`` and ``access_planned.csv``;
+otherwise the PNG files the run wrote are embedded as written. The deserts
+before and after a plan are redrawn from ``by_class.csv``. The section ends
+with the catchment, weights and desert thresholds from the summary's
+``settings``, stated as assumptions.
 """
 
 from __future__ import annotations
 
+import functools
+import logging
+import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from tuoyu_sim.report.figures import _figure_html
+from tuoyu_sim.errors import UserError
+from tuoyu_sim.report.figures import _figure, _figure_html
 from tuoyu_sim.report.formatting import _num, fmt_g, fmt_int, fmt_num, fmt_pct
 from tuoyu_sim.report.labels import _age_name
 from tuoyu_sim.report.markup import Html, el
@@ -22,13 +32,21 @@ from tuoyu_sim.report.results import ACCESS_FIGURES, Results
 from tuoyu_sim.report.sections.headline import _card
 from tuoyu_sim.report.tables import _table
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from tuoyu_sim.runs import Accessibility
+    from tuoyu_sim.scenario import Scenario
+
+log = logging.getLogger("tuoyu_sim.report")
+
 #: Communities in the table of the worst.
 WORST_LIMIT = 15
 
 
 def _by_class(res: Results, scenario: str) -> dict[str, Mapping[str, Any]]:
     """Figures per class (``all``, ``any`` included) of ``current`` or ``planned``."""
-    record = (res.summary or {}).get(scenario)
+    record = res.access.get(scenario)
     if isinstance(record, Mapping) and isinstance(record.get("by_class"), Mapping):
         return {str(a): v for a, v in record["by_class"].items() if isinstance(v, Mapping)}
     return {str(r.get("age_class")): r for r in res.by_class_rows if r.get("scenario") == scenario}
@@ -36,7 +54,7 @@ def _by_class(res: Results, scenario: str) -> dict[str, Mapping[str, Any]]:
 
 def _classes(res: Results, current: Mapping[str, Any]) -> list[str]:
     """The age classes and ``all``, in the summary's order (else the CSV's)."""
-    listed = (res.summary or {}).get("classes")
+    listed = res.access.get("classes")
     if isinstance(listed, list) and listed:
         return [str(a) for a in listed]
     if current:
@@ -181,7 +199,7 @@ def _worst(page: _Page, classes: Sequence[str]) -> list[Html]:
 
 
 def _settings(res: Results) -> Mapping[str, Any]:
-    s = (res.summary or {}).get("settings")
+    s = res.access.get("settings")
     return s if isinstance(s, Mapping) else {}
 
 
@@ -218,11 +236,123 @@ def _assumptions_note(page: _Page) -> Html | None:
     return el("p", text, cls="note")
 
 
+# -- the figures -----------------------------------------------------------------------
+
+
+def _same(measured: Sequence[Mapping[str, Any]], written: Sequence[Mapping[str, Any]]) -> bool:
+    """Whether a measured ``access.csv`` is the written one: the same communities, the
+    same desert flags, children and scores (to rounding)."""
+    if len(measured) != len(written) or not written:
+        return False
+    for a, b in zip(measured, written, strict=True):
+        if str(a["community"]) != str(b.get("community")):
+            return False
+        for key, value in a.items():
+            if not key.startswith(("desert_", "children_", "g2sfca_", "e2sfca_")):
+                continue
+            other = b.get(key)
+            if isinstance(value, bool) or value is None or other is None:
+                if value != other:
+                    return False
+            elif not isinstance(other, int | float) or not math.isclose(
+                float(value), float(other), rel_tol=1e-9, abs_tol=1e-9
+            ):
+                return False
+    return True
+
+
+def _scenario_files(res: Results, name: str) -> list[Path]:
+    """Where the scenario of a map may be: in the folder, then (for the current
+    scenario) the file the run read, as ``summary.json`` names it."""
+    paths = [res.folder / name]
+    source = res.access.get("scenario_file") or (res.summary or {}).get("scenario_file")
+    if name == "scenario.toml" and isinstance(source, str) and source:
+        paths.append(Path(source))
+    return paths
+
+
+def _measured_again(res: Results) -> Accessibility | None:
+    """The folder's accessibility measured again from its scenarios, if that gives the
+    folder's tables (so the maps drawn from it are the run's, in another language)."""
+    from tuoyu_sim.runs import Accessibility
+    from tuoyu_sim.scenario import load_scenario
+
+    def found(name: str, written: Sequence[Mapping[str, Any]], base: Scenario | None) -> Any:
+        for path in _scenario_files(res, name):
+            if not path.is_file():
+                continue
+            try:
+                sc = load_scenario(path)
+                part = (
+                    Accessibility.measure(sc) if base is None else Accessibility.measure(base, sc)
+                )
+            except UserError:
+                continue
+            result = part.result if base is None else part.planned_result
+            if result is not None and _same(result.rows(), written):
+                return part
+        return None
+
+    current = found("scenario.toml", res.access_rows, None)
+    if current is None or not res.access_planned_rows:
+        return current
+    return found("scenario.planned.toml", res.access_planned_rows, current.scenario)
+
+
+def _same_figure(fig: Figure) -> Figure:
+    return fig
+
+
+def _figures(page: _Page) -> list[Html]:
+    t = page.t
+    res = page.results
+    try:
+        part = _measured_again(res) if res.access_rows else None
+    except (OSError, ValueError) as exc:  # a scenario that loads but cannot be measured
+        log.warning("accessibility maps not redrawn: %s", exc)
+        part = None
+    if part is not None:
+        figs = part.figures(page.lang)
+        return [
+            _figure(page, name, t[f"fig_{name}"], functools.partial(_same_figure, fig))
+            for name, fig in figs.items()
+        ]
+    body = [
+        _figure_html(name, t[f"fig_{name}"], res.access_pngs[name])
+        for name in ACCESS_FIGURES
+        if name in res.access_pngs and name != "deserts_before_after"
+    ]
+    maps = bool(body)
+    if any(r.get("scenario") == "planned" for r in res.by_class_rows):
+        from tuoyu_sim.plots.accessibility import deserts_before_after
+
+        rows = res.by_class_rows
+        body.append(
+            _figure(
+                page,
+                "deserts_before_after",
+                t["fig_deserts_before_after"],
+                lambda: deserts_before_after(rows, page.lang),
+            )
+        )
+    elif "deserts_before_after" in res.access_pngs:
+        png = res.access_pngs["deserts_before_after"]
+        body.append(_figure_html("deserts_before_after", t["fig_deserts_before_after"], png))
+    if not maps:
+        body.append(el("p", t["access_no_figures"], cls="note"))
+    return body
+
+
 def _access(page: _Page) -> None:
     res = page.results
-    if not res.is_access:
+    if not res.has_access:
         return
     t = page.t
+    skipped = res.access.get("skipped")
+    if skipped and not res.access_rows:
+        why = t["access_skipped"].format(why=skipped)
+        page.section("access", t["access"], [el("p", why, cls="note")])
+        return
     current = _by_class(res, "current")
     planned_record = _by_class(res, "planned")
     planned = planned_record if (res.access_planned_rows or planned_record) else None
@@ -245,12 +375,7 @@ def _access(page: _Page) -> None:
         if planned:
             body.append(el("p", t["access_planned_note"], cls="note"))
     body += _worst(page, classes)
-    figures = [
-        _figure_html(name, t[f"fig_{name}"], res.access_pngs[name])
-        for name in ACCESS_FIGURES
-        if name in res.access_pngs
-    ]
-    body += figures if figures else [el("p", t["access_no_figures"], cls="note")]
+    body += _figures(page)
     note = _assumptions_note(page)
     if note is not None:
         body.append(note)
