@@ -11,7 +11,7 @@ import numpy as np
 from _common import SCENARIOS, SYNTHETIC_CAVEAT, Experiment, fmt_ci, md_table, stat, yerr
 from matplotlib.figure import Figure
 
-from tuoyu_sim.geography import pairs_within
+from tuoyu_sim.geography import local_xy_m, pairs_within
 from tuoyu_sim.metrics import Figures, summarize
 from tuoyu_sim.scenario import load_scenario
 from tuoyu_sim.simulation import simulate
@@ -60,15 +60,16 @@ def group_figure(rows: list[dict[str, Any]], district: dict[str, Any], cjk: bool
 def map_figure(sc: Any, inside: np.ndarray, ratio: np.ndarray, cjk: bool) -> Figure:
     fig = Figure(figsize=(14, 6.8), layout="constrained")
     ax1, ax2 = fig.subplots(1, 2, sharex=True, sharey=True)
-    cx = np.array([c.x_m for c in sc.communities]) / 1000
-    cy = np.array([c.y_m for c in sc.communities]) / 1000
+    # kilometres on one local plane (lon/lat projected about the communities' mean)
+    points = [*sc.communities, *sc.facilities, *sc.candidate_sites]
+    xy = local_xy_m(points) / 1000
+    n_c, n_f = len(sc.communities), len(sc.facilities)
+    cx, cy = xy[:n_c, 0], xy[:n_c, 1]
     kids = np.array([c.under3 for c in sc.communities])
     size = 8 + 120 * kids / kids.max()
-    fx = np.array([f.x_m for f in sc.facilities]) / 1000
-    fy = np.array([f.y_m for f in sc.facilities]) / 1000
+    fx, fy = xy[n_c : n_c + n_f, 0], xy[n_c : n_c + n_f, 1]
     fp = np.array([f.total_places for f in sc.facilities], dtype=float)
-    sx = np.array([s.x_m for s in sc.candidate_sites]) / 1000
-    sy = np.array([s.y_m for s in sc.candidate_sites]) / 1000
+    sx, sy = xy[n_c + n_f :, 0], xy[n_c + n_f :, 1]
     reach_km = sc.geography.service_radius_m / sc.geography.detour_factor / 1000
     for ax in (ax1, ax2):
         for x, y in zip(fx, fy, strict=True):
@@ -87,7 +88,7 @@ def map_figure(sc: Any, inside: np.ndarray, ratio: np.ndarray, cjk: bool) -> Fig
             label="托育机构（大小=托位）" if cjk else "facility (size = places)",
         )
         ax.set_aspect("equal")
-        ax.set_xlabel("x（km）" if cjk else "x (km)")
+        ax.set_xlabel("东（km）" if cjk else "east (km)")
     ax1.scatter(
         cx[inside],
         cy[inside],
@@ -117,7 +118,7 @@ def map_figure(sc: Any, inside: np.ndarray, ratio: np.ndarray, cjk: bool) -> Fig
         zorder=3,
         label="候选点" if cjk else "candidate site",
     )
-    ax1.set_ylabel("y（km）" if cjk else "y (km)")
+    ax1.set_ylabel("北（km）" if cjk else "north (km)")
     ax1.set_title(
         f"1 km 步行服务圈（浅蓝圆 = 直线 {reach_km:.2f} km）"
         if cjk
@@ -437,8 +438,9 @@ the lowest utilization account for {empty_low:,.0f} of them:
 
 {low_table}
 """
-    method = """
-The built-in Yanzhou scenario (58 facilities, 3,060 places, 168 communities) is simulated for
+    method = f"""
+The built-in Yanzhou scenario ({len(sc.facilities)} facilities, {sc.total_places:,} places,
+{len(sc.communities)} communities) is simulated for
 ordinary days; utilization (place-hours used over place-hours open) is summed per subdistrict or
 town from each replication and given with a 95% Student-t interval over replications. The
 1 km circle and the deserts come from `tuoyu_sim.geography.pairs_within` (walking distance =
@@ -446,8 +448,9 @@ straight line × detour factor), with no simulation.
 """
     caveats = [
         SYNTHETIC_CAVEAT,
-        "Per-division populations were not found; the synthetic layout puts the census's urban "
-        "population in the six subdistricts and the rest in the towns.",
+        "Per-division and per-community populations and positions were not found; the "
+        "scenario has the real divisions and their committee counts, but the residents per "
+        "community and the lon/lat positions are synthetic (scripts/make_yanzhou.py).",
         "The desert rule counts every place within a community's circle for that community, "
         "even where neighbouring communities share the same places (as the CAP tract rule "
         "does); it is a screening figure, not an allocation.",

@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 
 from tuoyu_sim.allocate import OptimizeOptions, SolverSpec, optimize, planned_scenario
 from tuoyu_sim.errors import InfeasibleError, SolverError
-from tuoyu_sim.geography import pairs_within
+from tuoyu_sim.geography import distance_m, pairs_within
 from tuoyu_sim.metrics import summarize
 from tuoyu_sim.planning import run_plan, scenario_cost
 from tuoyu_sim.scenario import Scenario, load_scenario
@@ -49,7 +49,7 @@ def group_places(sc: Scenario) -> dict[str, float]:
     for f in sc.facilities:
         g = f.group
         if not g:
-            near = min(sc.communities, key=lambda c: (c.x_m - f.x_m) ** 2 + (c.y_m - f.y_m) ** 2)
+            near = min(sc.communities, key=lambda c: distance_m(sc, c, f))
             g = near.group
         out[g] = out.get(g, 0.0) + f.total_places
     return out

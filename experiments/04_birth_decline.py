@@ -90,10 +90,13 @@ def convert(sc: Scenario, targets: list[int]) -> tuple[Scenario, list[dict[str, 
         places = {
             a: int(min(f.places.get(a, 0), enrolled[i] + extra[i])) for i, a in enumerate(ages)
         }
-        # keep reservations within the new places
-        for by_age in reserved.values():
-            for a in ages:
-                by_age[a] = int(min(by_age[a], places[a]))
+        # keep reservations within the new places: all walk-in types together
+        # (a facility already at its places keeps them, and the types share them)
+        for a in ages:
+            room = places[a]
+            for by_age in reserved.values():
+                by_age[a] = int(min(by_age[a], room))
+                room -= by_age[a]
         changes[f"facilities.{j}.places"] = places
         changes[f"facilities.{j}.reserved"] = reserved
         notes.append(
@@ -170,6 +173,11 @@ def main() -> int:
         {"simulation.replications": reps, "simulation.days": days}
     )
     uses_births = sum(1 for c in base.communities if c.children_under3 is None)
+    if uses_births:
+        key_used, n_key, what_scaled = "`births_per_1000`", uses_births, "birth rate"
+    else:
+        key_used, n_key = "`children_under3`", len(base.communities)
+        what_scaled = "children under 3"
     ids = [f.id for f in base.facilities]
     util = np.zeros((len(ids), len(years)))
     half = np.zeros((len(ids), len(years)))
@@ -319,8 +327,8 @@ def main() -> int:
     ta_after = sa["district"]["turn_away_rate"]
     year_lines = ", ".join(f"year {y}: {fmt_ci(d)}" for y, d in zip(years, district, strict=True))
     answer = f"""
-Yanzhou's communities use `births_per_1000` ({uses_births} of {len(base.communities)}), so each
-year scales every community's birth rate; children under 3 fall from {kids[0]:,.0f} to
+Yanzhou's communities give {key_used} ({n_key} of {len(base.communities)}), so each
+year scales every community's {what_scaled}; children under 3 fall from {kids[0]:,.0f} to
 {kids[-1]:,.0f} (× {under3_factor(last):.3f}: three birth cohorts, so the under-3 count lags
 the births).
 
@@ -349,7 +357,7 @@ already idle, and a few walk-in places cover the walk-in load that reaches them.
 {conv_table}
 """
     method = f"""
-Each year's scenario scales every community's `births_per_1000` via `with_changes` by the
+Each year's scenario scales every community's {key_used} via `with_changes` by the
 three-cohort factor of a 10%-a-year fall (year 5: × {under3_factor(last):.3f}) and is simulated
 ({reps} replications × {days} days, same seed: common random numbers), giving each facility's
 utilization with a 95% interval. In the last year, facilities below {LOW:.0%} are re-sized

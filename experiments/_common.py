@@ -25,8 +25,9 @@ from tuoyu_sim.simulation import default_workers
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
 SYNTHETIC_CAVEAT = (
-    "The Yanzhou layout is **synthetic**: community positions, populations and "
-    "per-facility places are invented to match the published totals (58 institutions, "
+    "The Yanzhou layout is **synthetic** on the district's real structure (its 12 "
+    "divisions and 443 community and village committees): community positions, populations "
+    "and per-facility places are invented to match the published totals (58 institutions, "
     "3,060 places, 540,662 residents, 5.66 places per 1,000); care-type time patterns, "
     "demand propensities, shifts, absence and costs are assumptions "
     "(scenarios/README.md). Read the answers as what the engine says about a district "

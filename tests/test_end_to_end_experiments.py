@@ -52,7 +52,7 @@ SCRIPTS = {
     ),
     "04_birth_decline": (
         ("utilization_by_year.png", "emptying_first.png", "conversion.png"),
-        ("births_per_1000", "Which empty first", "Converting places"),
+        ("children_under3", "Which empty first", "Converting places"),
     ),
     "05_staff_absence": (
         ("caregivers_needed.png",),

@@ -149,6 +149,32 @@ def distance_m(scenario: Scenario, a: Located, b: Located) -> float:
     return d * geo.detour_factor
 
 
+def local_xy_m(points: Sequence[Located], origin: tuple[float, float] | None = None) -> np.ndarray:
+    """Positions on a flat plane in metres, for drawing and for nearest-point look-ups.
+
+    ``x_m``/``y_m`` are returned as given. ``lon``/``lat`` are projected
+    equirectangularly about ``origin`` (lon, lat in degrees; default the points'
+    mean): metres east and north of it. Within a district (tens of kilometres) this
+    is within about 0.2% of the great-circle distance; use :func:`pairs_within` or
+    :func:`distance_m` for the distances the models use.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(len(points), 2)``.
+    """
+    if not points:
+        return np.zeros((0, 2))
+    if points[0].lon is None:
+        return np.array([[p.x_m, p.y_m] for p in points], dtype=float)
+    lon = np.array([p.lon for p in points], dtype=float)
+    lat = np.array([p.lat for p in points], dtype=float)
+    lon0, lat0 = origin if origin is not None else (float(lon.mean()), float(lat.mean()))
+    m_per_deg = np.pi * EARTH_RADIUS_M / 180.0
+    x = (lon - lon0) * m_per_deg * np.cos(np.radians(lat0))
+    return np.column_stack((x, (lat - lat0) * m_per_deg))
+
+
 def sites(scenario: Scenario) -> list[Located]:
     """Existing facilities followed by candidate sites: the targets of allocation."""
     return [*scenario.facilities, *scenario.candidate_sites]
