@@ -13,6 +13,7 @@ import logging
 import re
 import warnings
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -31,6 +32,7 @@ from tuoyu_sim.plots.heatmap import breach_heatmap
 from tuoyu_sim.plots.simulation import group_curves, turn_away_by_facility, utilization_curve
 
 CHINESE = "兖州区托育：临时托与全日托利用率"
+RUYITUO = Path(__file__).resolve().parent.parent / "scenarios" / "ruyituo.toml"
 MISSING_GLYPH = re.compile(r"Glyph \d+ .*missing from font")
 
 
@@ -246,6 +248,16 @@ def test_missing_glyph_check_is_not_vacuous(glyph_warnings: Callable[[], list[st
     assert glyph_warnings(), "drawing Chinese with DejaVu Sans should warn of missing glyphs"
 
 
+def _access_run() -> Any:
+    """``access`` of ruyituo.toml against a plan with one new site."""
+    import tuoyu_sim as ty
+    from tuoyu_sim.scenario import validate_data
+
+    data = ty.load_scenario(RUYITUO).to_dict()
+    data["facilities"].append({"id": "new", "x_m": 400, "y_m": 400, "places": {"older": 30}})
+    return ty.access(RUYITUO, planned=validate_data(data, RUYITUO))
+
+
 @pytest.mark.parametrize(
     "draw",
     [
@@ -253,9 +265,12 @@ def test_missing_glyph_check_is_not_vacuous(glyph_warnings: Callable[[], list[st
         lambda: group_curves(curve_rows(), lang="zh"),
         lambda: turn_away_by_facility(summary_facilities(), 0.05, lang="zh"),
         lambda: breach_heatmap(breach_rows(), {"f1": "白衣堂", "f2": "龙桥"}, lang="zh"),
+        lambda: _access_run().plot_map(planned=True, lang="zh"),
+        lambda: _access_run().plot_before_after(lang="zh"),
     ],
-    ids=["utilization_curve", "group_curves", "turn_away_by_facility", "breach_heatmap"],
-)
+    ids=["utilization_curve", "group_curves", "turn_away_by_facility", "breach_heatmap",
+         "access_map", "deserts_before_after"],
+)  # fmt: skip
 def test_plots_in_chinese_draw_every_glyph(
     draw: Callable[[], Figure], glyph_warnings: Callable[[], list[str]]
 ) -> None:
