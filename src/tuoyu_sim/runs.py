@@ -245,8 +245,10 @@ class SimulationRun(_Run):
     """Ordinary days at every facility: what :func:`tuoyu_sim.simulate` returns.
 
     Tables: ``facilities``, ``care_types``, ``daily``, ``curves`` (and more, see
-    ``table_names``; ``episodes`` when asked for). Headline figures are in
-    ``summary["district"]``.
+    ``table_names``; ``episodes`` when asked for), and the scenario's
+    accessibility, ``access`` and ``by_class`` (:attr:`accessibility`, ``None``
+    when the scenario cannot be measured; ``summary["access"]``). Headline
+    figures are in ``summary["district"]``.
     """
 
     def __init__(self, scenario: Scenario, result: SimulationResult, seconds: float) -> None:
@@ -382,7 +384,9 @@ class OptimizationRun(_Run):
     returns.
 
     Tables: ``plan`` (one row per new or changed site; also ``sites``),
-    ``assignment`` (community → site shares), ``places_by_group``.
+    ``assignment`` (community → site shares), ``places_by_group``, and the
+    accessibility before and after the plan, ``access``, ``access_planned`` and
+    ``by_class`` (:attr:`accessibility`; ``summary["access"]``).
     ``planned`` is the scenario with the plan applied.
     """
 
@@ -620,7 +624,9 @@ class PlanRun(_Run):
     Tables: ``plan`` (every new or changed facility; also ``sites``),
     ``iterations`` (one row per pass), ``places_by_group``, ``needs`` (what each
     facility needed beyond the optimizer's plan, and why), and the final
-    simulation's tables (``facilities``, ``care_types``, ``daily``, ``curves``, …).
+    simulation's tables (``facilities``, ``care_types``, ``daily``, ``curves``, …),
+    and the accessibility before and after the final plan, ``access``,
+    ``access_planned`` and ``by_class`` (:attr:`accessibility`; ``summary["access"]``).
     ``final`` is the planned scenario; ``converged`` says whether it holds.
     """
 
