@@ -81,10 +81,10 @@ Implied by the integer rows, so it changes no optimum. Not at existing
 facilities: releasing places there can need fewer caregivers than the curve,
 which starts from today's places, assumes.
 
-Warm start (:func:`held_start`): the one-year plan for every year's largest
-demand (class by class) and largest per-1,000 target, solved by parts where the
-district falls apart (:mod:`.strategy`), held from the first year, handed to
-the solver as its first incumbent when it satisfies every row.
+Warm start (:func:`held_start`): the greedy one-year plan (:mod:`.greedy`) for
+every year's largest demand (class by class) and largest per-1,000 target, held
+from the first year, handed to the solver as its first incumbent when it
+satisfies every row.
 
 Accounting (:func:`phase_rows`): the change of a site's places of a class
 between consecutive years' networks (the first year against the scenario as it
@@ -529,13 +529,13 @@ def build_phased(
 
 
 def held_start(model: _Phased, scenario: Scenario, opts: OptimizeOptions, spec: SolverSpec) -> bool:
-    """Set a first incumbent: the one-year plan for every year's largest demand, held
-    from the first year (solved by :func:`~.strategy.solve_model`, by parts where
-    the district falls apart). True when it satisfies every row of the phased
-    model (otherwise nothing is set): it may not, e.g. under a utilization floor,
-    a budget or floors, or when holding the shares misses a year's coverage."""
+    """Set a first incumbent: the greedy one-year plan (:mod:`.greedy`, the one-year
+    model's warm start) for every year's largest demand, held from the first year.
+    True when it satisfies every row of the phased model (otherwise nothing is
+    set): it may not, e.g. under a utilization floor, a budget or floors, or when
+    holding the shares misses a year's coverage."""
+    from tuoyu_sim.allocate.greedy import greedy_start
     from tuoyu_sim.allocate.mincost import _valid, set_warm_start
-    from tuoyu_sim.allocate.strategy import solve_model
 
     ys = model.years
     first = model.insts[ys[0]]
@@ -548,31 +548,33 @@ def held_start(model: _Phased, scenario: Scenario, opts: OptimizeOptions, spec: 
     )
     targets = [_per_1000(scenario, opts, y) for y in ys]
     top = max((t for t in targets if t is not None), default=None)
-    mc = dataclasses.replace(model.models[ys[0]].options, places_per_1000=top)
-    try:
-        sol = solve_model(peak, mc, spec)
-    except (SolverError, InfeasibleError):
+    mc = model.models[ys[0]].options
+    start = greedy_start(peak, mc.coverage_share, mc.min_community_share, top)
+    if start is None:
         return False
-    if not sol.outcome.has_solution:
-        return False
+    opened, added = start["opened"].astype(bool), start["added"]
     prev_x: dict[tuple[int, int], float] = {}
     prev_h: dict[tuple[int, int], float] = {}
     for y in ys:
         m, inst = model.models[y], model.insts[y]
-        staff = sol.added_staff.copy()
-        roster = rosters(inst, sol.opened, sol.added_places, sol.walk_in_places)
-        for j in np.flatnonzero(sol.opened):
+        staff = np.asarray(start["staff"]).copy()
+        roster = rosters(inst, opened, added, np.minimum(start["walk"], _walk_room(m, start)))
+        for j in np.flatnonzero(opened):
             short = int(roster[j].sum()) - int(inst.staff0[j, :2].sum() + staff[j, :2].sum())
             if short > 0:  # this year's presence shares may roster one more
                 staff[j, 0 if salary_order(scenario) == 0 else 1] += short
-        start = {**sol.as_start(), "staff": staff}
+        # walk-in places beyond what the year's whole reachable load needs: fewer do
+        walk = np.zeros_like(start["walk"])
+        for (j, a), vs in m.walk.items():
+            walk[j, a] = min(int(start["walk"][j, a]), len(vs))
+        year_start = {**start, "staff": staff, "walk": walk}
         # the year's own rows only: the linking rows hold variables not set yet
         own = pulp.LpProblem("year", pulp.LpMinimize)
         for name, row in m.prob.constraints.items():
             if name.endswith(f"_{y}") and not name.startswith("phase_"):
                 own.constraints[name] = row
         year_model = dataclasses.replace(m, prob=own)
-        if not set_warm_start(year_model, start, eps=1e-6):
+        if not set_warm_start(year_model, year_start, eps=1e-6):
             return False
         _link_values(model, y, prev_x, prev_h)
         prev_x = {k: float(v.varValue or 0.0) for k, v in m.add.items()}
@@ -582,6 +584,14 @@ def held_start(model: _Phased, scenario: Scenario, opts: OptimizeOptions, spec: 
     for v in model.prob.variables():
         v.varValue = None
     return False
+
+
+def _walk_room(m: MinCostModel, start: Mapping[str, np.ndarray]) -> np.ndarray:
+    """The most walk-in places each (site, class) has variables for in this year."""
+    room = np.zeros_like(start["walk"])
+    for (j, a), vs in m.walk.items():
+        room[j, a] = len(vs)
+    return room
 
 
 def salary_order(scenario: Scenario) -> int:
