@@ -81,10 +81,12 @@ Implied by the integer rows, so it changes no optimum. Not at existing
 facilities: releasing places there can need fewer caregivers than the curve,
 which starts from today's places, assumes.
 
-Warm start (:func:`held_start`): the greedy one-year plan (:mod:`.greedy`) for
-every year's largest demand (class by class) and largest per-1,000 target, held
-from the first year, handed to the solver as its first incumbent when it
-satisfies every row.
+Warm start (:func:`held_start`): the one-year plan for every year's largest
+demand (class by class) and largest per-1,000 target, with salaries over the
+discounted years, solved as ``optimize`` solves a year (by parts where the
+district falls apart; the greedy plan if that finds none), held from the first
+year, handed to the solver as its first incumbent when it satisfies every row.
+With a time limit, half of it goes to this start.
 
 Accounting (:func:`phase_rows`): the change of a site's places of a class
 between consecutive years' networks (the first year against the scenario as it
@@ -529,13 +531,16 @@ def build_phased(
 
 
 def held_start(model: _Phased, scenario: Scenario, opts: OptimizeOptions, spec: SolverSpec) -> bool:
-    """Set a first incumbent: the greedy one-year plan (:mod:`.greedy`, the one-year
-    model's warm start) for every year's largest demand, held from the first year.
-    True when it satisfies every row of the phased model (otherwise nothing is
-    set): it may not, e.g. under a utilization floor, a budget or floors, or when
-    holding the shares misses a year's coverage."""
+    """Set a first incumbent: the one-year plan for every year's largest demand
+    (class by class) and largest per-1,000 target, with salaries over the
+    discounted years, held from the first year. It is solved as ``optimize``
+    solves a year (:func:`~.strategy.solve_model`: by parts where the district
+    falls apart) within ``spec``; without a plan from it, the greedy plan
+    (:mod:`.greedy`). True when the start satisfies every row of the phased model
+    (otherwise nothing is set): it may not, e.g. under a utilization floor, a
+    budget or floors, or when holding the shares misses a year's coverage."""
     from tuoyu_sim.allocate.greedy import greedy_start
-    from tuoyu_sim.allocate.mincost import _valid, set_warm_start
+    from tuoyu_sim.allocate.strategy import solve_model
 
     ys = model.years
     first = model.insts[ys[0]]
@@ -549,9 +554,44 @@ def held_start(model: _Phased, scenario: Scenario, opts: OptimizeOptions, spec: 
     targets = [_per_1000(scenario, opts, y) for y in ys]
     top = max((t for t in targets if t is not None), default=None)
     mc = model.models[ys[0]].options
+    # salaries weighed by the discounted years: the one-year cost of the plan held
+    rc = scenario.costs.per_caregiver_year_cny
+    held_years = sum(weights(ys, phasing_of(scenario).discount_rate).values())
+    peak = dataclasses.replace(
+        peak, role_cost=np.array([rc.teacher, rc.nursery, rc.health], float) * held_years
+    )
+    # a little above the coverage target: the shares held must meet it in every year
+    one = dataclasses.replace(
+        mc,
+        coverage_share=min(1.0, mc.coverage_share + HELD_COVERAGE_MARGIN)
+        if mc.coverage_share > 0
+        else 0.0,
+        places_per_1000=top,
+        decompose=True,
+        envelope=True,
+        budget_cny=None,
+    )
+    try:
+        sol = solve_model(peak, one, spec)
+        if sol.outcome.has_solution and _hold(model, scenario, sol.as_start()):
+            return True
+    except (SolverError, InfeasibleError):
+        pass
     start = greedy_start(peak, mc.coverage_share, mc.min_community_share, top)
-    if start is None:
-        return False
+    return start is not None and _hold(model, scenario, start)
+
+
+HELD_COVERAGE_MARGIN = 0.01
+""":func:`held_start` solves the peak year for this much more coverage than the
+target, so that its shares, held, meet the target in years of another age mix."""
+
+
+def _hold(model: _Phased, scenario: Scenario, start: Mapping[str, np.ndarray]) -> bool:
+    """Set ``start`` (one-year decisions) in every year and the linking variables;
+    True when every row of the phased model holds (otherwise nothing is set)."""
+    from tuoyu_sim.allocate.mincost import _valid, set_warm_start
+
+    ys = model.years
     opened, added = start["opened"].astype(bool), start["added"]
     prev_x: dict[tuple[int, int], float] = {}
     prev_h: dict[tuple[int, int], float] = {}
@@ -666,8 +706,16 @@ def optimize_phased(
         raise UserError(f"objective {opts.objective!r}: a phased plan is min-cost only")
     t0 = time.perf_counter()
     model = build_phased(scenario, years, opts, variant=variant, floors=floors)
-    started = warm_start and held_start(model, scenario, opts, spec)
     build_s = time.perf_counter() - t0
+    started = False
+    if warm_start:
+        t1 = time.perf_counter()
+        # with a time limit, half of it for the start and the rest for the whole model
+        half = None if spec.time_limit_s is None else spec.time_limit_s / 2.0
+        started = held_start(model, scenario, opts, dataclasses.replace(spec, time_limit_s=half))
+        if spec.time_limit_s is not None:
+            used = time.perf_counter() - t1
+            spec = dataclasses.replace(spec, time_limit_s=max(1.0, spec.time_limit_s - used))
     outcome = solve(model.prob, spec, warm_start=started)
     if outcome.status == "infeasible":
         raise InfeasibleError(
