@@ -4,8 +4,12 @@ community inside the 1 km circle.
 As shipped, every community has a facility or candidate site within 1 km (the
 generator adds a small village-centre candidate wherever none was), so the plan
 exists; it is solved to a proven gap of at most 0.5% (HiGHS) and checked
-constraint by constraint. Without those village candidates the target is
-infeasible, and the message must say which communities and their nearest sites.
+constraint by constraint. On the 443-community layout (issue 17) HiGHS reaches
+0.5% in about 170 s on a loaded 2-core machine (116 CPU s; the 168-community
+layout took about 35 s), hence the 600 s limit: it bounds a stuck solve, and a
+solve stopped by it fails the gap assertion rather than passing unproven.
+Without those village candidates the target is infeasible, and the message
+must say which communities and their nearest sites.
 """
 
 from __future__ import annotations
@@ -61,7 +65,7 @@ def test_least_cost_plan_for_6_per_1000_inside_1_km() -> None:
     assert sc.source is not None
     variant = validate_data(data, sc.source, base_dir=sc.source.parent)
     solver = "highs" if highs_available() else "cbc"
-    plan = optimize(variant, OPTS, SolverSpec(solver, time_limit_s=50, gap=0.005))
+    plan = optimize(variant, OPTS, SolverSpec(solver, time_limit_s=600, gap=0.005))
     assert plan.status in ("optimal", "feasible")
     assert plan.gap is not None and plan.gap <= 0.005 + 1e-9
     assert verify_plan(variant, plan) == []
