@@ -599,10 +599,11 @@ def _hold(model: _Phased, scenario: Scenario, start: Mapping[str, np.ndarray]) -
         m, inst = model.models[y], model.insts[y]
         staff = np.asarray(start["staff"]).copy()
         roster = rosters(inst, opened, added, np.minimum(start["walk"], _walk_room(m, start)))
-        for j in np.flatnonzero(opened):
-            short = int(roster[j].sum()) - int(inst.staff0[j, :2].sum() + staff[j, :2].sum())
+        for site in np.flatnonzero(opened).tolist():
+            have = int(inst.staff0[site, :2].sum() + staff[site, :2].sum())
+            short = int(roster[site].sum()) - have
             if short > 0:  # this year's presence shares may roster one more
-                staff[j, 0 if salary_order(scenario) == 0 else 1] += short
+                staff[site, 0 if salary_order(scenario) == 0 else 1] += short
         # walk-in places beyond what the year's whole reachable load needs: fewer do
         walk = np.zeros_like(start["walk"])
         for (j, a), vs in m.walk.items():
