@@ -500,6 +500,7 @@ class OptimizationRun(_Run):
         lines.append(
             ("places per 1,000", f"{p.places_per_1000_before:.2f} → {p.places_per_1000_after:.2f}")
         )
+        lines += [("note", m) for m in p.messages]
         return lines
 
 
@@ -1046,7 +1047,7 @@ class PhasedRun(_Run):
 
         last = self.networks[self.years[-1]]
         places = {f.id: f.total_places for f in last.facilities}
-        opened = {}
+        opened: dict[str, int] = {}
         for y in self.years:
             for f in self.networks[y].facilities:
                 opened.setdefault(f.id, y)

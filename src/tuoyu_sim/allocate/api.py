@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -177,9 +178,18 @@ def _min_cost(inst: Instance, opts: OptimizeOptions, spec: SolverSpec, t0: float
         raise InfeasibleError(explain_infeasible(inst, mc, spec))
     if not sol.outcome.has_solution:
         raise _no_solution(sol.outcome, "min-cost")
+    gap = sol.outcome.gap
+    messages: tuple[str, ...] = ()
+    if gap is not None and gap > spec.gap and spec.time_limit_s is None:
+        messages = (
+            f"proven within {gap:.2%} of the cheapest plan, not the {spec.gap:.2%} asked: the "
+            "solver's effort limits (nodes, never seconds, so that the plan is repeatable) "
+            f"stopped first; gap {math.ceil(gap * 1000) / 1000:g} asks only for what is proven",
+        )
     return make_plan(
         inst,
         objective="min-cost",
+        messages=messages,
         outcome=sol.outcome,
         build_seconds=build_s,
         objective_value=sol.outcome.objective,
