@@ -62,6 +62,10 @@ SCRIPTS = {
         ("validation.png",),
         ("comparisons", "inside the 99% interval", "Erlang B"),
     ),
+    "07_yanzhou_2030": (
+        ("present_cost.png", "places_by_year.png"),
+        ("phased plan", "present value", "empty place-years", "years with a target missed"),
+    ),
     "08_fees_and_subsidies": (
         ("levers.png",),
         ("public cost", "new sites", "allowance 7,200", "普惠 cap"),

@@ -679,6 +679,24 @@ def _evaluate(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def judge_network(
+    planned: Scenario,
+    *,
+    workers: int = 1,
+    seed: int | None = None,
+    stopping: StoppingRule | None = None,
+) -> tuple[dict[str, Any], list[Shortfall]]:
+    """Simulate a network and judge it as a pass of the loop does: the stopping rule's
+    verdicts (more replications while a facility is undecided), then :func:`shortfalls`.
+    Returns the simulation's summary and the shortfalls (none: the network holds)."""
+    rule = stopping or StoppingRule()
+    result, verdicts = _evaluate(
+        planned, planned.simulation.seed if seed is None else seed, workers, rule
+    )
+    summary = summarize(result)
+    return summary, shortfalls(summary, planned, verdicts)
+
+
 def run_plan(
     scenario: Scenario,
     optimize_fn: Callable[[Scenario], Any],
@@ -940,6 +958,7 @@ __all__ = [
     "PlanOutcome",
     "Shortfall",
     "facility_needs",
+    "judge_network",
     "network_key",
     "resize",
     "run_phased_plan",
