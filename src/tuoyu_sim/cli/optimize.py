@@ -113,7 +113,8 @@ def add_arguments(parser: argparse.ArgumentParser, *, objective: bool = True) ->
         type=year_range,
         metavar="Y1-Y2",
         help="min-cost: a phased plan over these years (e.g. 2026-2030; alone: the "
-        "scenario's projection.horizon), each year's demand from its [projection]",
+        "scenario's projection.horizon), each year's demand from its [projection]; on a "
+        "large district give --time-limit (the phased model is not yet fast there)",
     )
     parser.add_argument(
         "--variant",
