@@ -6,7 +6,8 @@ generator adds a small village-centre candidate wherever none was), so the plan
 exists; it is solved to a proven gap of at most 0.5% (HiGHS) and checked
 constraint by constraint. On the 443-community layout (issue 17) HiGHS reaches
 0.5% in about 170 s on a loaded 2-core machine (116 CPU s; the 168-community
-layout took about 35 s), hence the 600 s limit: it bounds a stuck solve, and a
+layout took about 35 s; the whole file took 90 s after commit 1cac243), hence
+the 600 s limit: it bounds a stuck solve, and a
 solve stopped by it fails the gap assertion rather than passing unproven.
 Without those village candidates the target is infeasible, and the message
 must say which communities and their nearest sites.
