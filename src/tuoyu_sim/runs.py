@@ -916,7 +916,12 @@ class PhasedRun(_Run):
         command: str,
         per_1000: Mapping[int, float | None],
     ) -> None:
-        from tuoyu_sim.allocate.phased import phase_rows, present_cost, verify_phases
+        from tuoyu_sim.allocate.phased import (
+            empty_places,
+            phase_rows,
+            present_cost,
+            verify_phases,
+        )
         from tuoyu_sim.allocate.results import versions
         from tuoyu_sim.projection import variants
 
@@ -928,8 +933,14 @@ class PhasedRun(_Run):
         self.phased = outcome.phased
         simulated = command == "plan"
         self.converged = outcome.converged if simulated else None
-        phases = phase_rows(scenario, self.networks)
-        problems = verify_phases(scenario, self.years, self.variant, phases)
+        phases = phase_rows(
+            scenario,
+            self.networks,
+            empty_places=empty_places(self.networks, self.phased.in_use),
+        )
+        problems = verify_phases(
+            scenario, self.years, self.variant, phases, plans=self.phased.plans
+        )
         if problems:  # a bug, not a user error: fail loudly
             raise RuntimeError(
                 "the phased plan fails the independent check:\n" + "\n".join(problems)

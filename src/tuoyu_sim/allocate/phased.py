@@ -748,7 +748,6 @@ def _read_plan(
     ph = phasing_of(scenario)
     plans: dict[int, Plan] = {}
     networks: dict[int, Scenario] = {}
-    empty: dict[int, dict[str, float]] = {}
     in_use: dict[int, dict[str, float]] = {}
     for y in model.years:
         m, inst = model.models[y], model.insts[y]
@@ -773,12 +772,8 @@ def _read_plan(
         networks[y] = planned_scenario(plan, inst.scenario)
         used = np.zeros(inst.n_sites)
         np.add.at(used, inst.pairs.cols, inst.demand[inst.pairs.rows] * sol.share)
-        places = (inst.places0 + sol.added_places).sum(axis=1)
         in_use[y] = {inst.site_ids[j]: float(used[j]) for j in np.flatnonzero(sol.opened)}
-        empty[y] = {
-            inst.site_ids[j]: max(0.0, float(places[j] - used[j]))
-            for j in np.flatnonzero(sol.opened)
-        }
+    empty = empty_places(networks, in_use)
     rows = phase_rows(scenario, networks, empty_places=empty)
     total = present_cost(rows)
     bound = outcome.bound
@@ -906,6 +901,22 @@ def phase_rows(
                     put(y, site, "empty", "", e, e * ph.empty_place_year_cny)
         before = {**before, **now}
     return rows
+
+
+def empty_places(
+    networks: Mapping[int, Scenario], in_use: Mapping[int, Mapping[str, float]]
+) -> dict[int, dict[str, float]]:
+    """Empty places of every facility every year: its places less the demand the plan
+    serves there (``PhasedPlan.in_use``), at least 0 — for networks the plan loop
+    may have grown beyond the plan's."""
+    return {
+        y: {
+            f.id: max(0.0, float(f.total_places) - float(in_use.get(y, {}).get(f.id, 0.0)))
+            for f in net.facilities
+            if f.id in in_use.get(y, {})
+        }
+        for y, net in networks.items()
+    }
 
 
 def present_cost(rows: Sequence[Mapping[str, Any]]) -> float:
