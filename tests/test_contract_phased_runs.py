@@ -136,3 +136,19 @@ def test_a_malformed_year_range_is_refused_by_argparse(capsys: pytest.CaptureFix
         main(["optimize", str(FALLING), "--years", "2028-2026"])
     assert exc.value.code == 2
     assert "the last year comes before the first" in capsys.readouterr().err
+
+
+def test_a_sweep_over_births_variants_runs_every_year(tmp_path: Path) -> None:
+    grid = {"projection.variant": ["low", "high"]}
+    run = ty.sweep(FALLING, grid, years="2026-2027", replications=2, days=1, workers=1)
+    frame = run.frame
+    assert list(frame["projection.variant"]) == ["low", "high"]
+    for y in (2026, 2027):
+        assert {f"utilization_{y}", f"enrolled_demand_{y}", f"places_{y}"} <= set(frame.columns)
+    # the last year's figures under their usual names
+    assert list(frame["enrolled_demand"]) == list(frame["enrolled_demand_2027"])
+    # fewer births, less demand by 2027; the same network in 2026 and 2027 (not optimized)
+    low, high = frame.iloc[0], frame.iloc[1]
+    assert low["enrolled_demand_2027"] <= high["enrolled_demand_2027"]
+    assert low["places_2026"] == low["places_2027"] == high["places_2027"]
+    assert run.summary["years"] == [2026, 2027]
