@@ -59,7 +59,10 @@ EXPECTED: dict[str, tuple[tuple[str, ...], int]] = {
         ("subsidies.operator_per_child_month_cny", "2000", "1500-yuan full_day fee", "f1"),
         1,
     ),
-    "takeup_bad_curve.toml": (("takeup.fee_response.drop_in.scale_cny", "= 0", "greater than 0"), 1),
+    "takeup_bad_curve.toml": (
+        ("takeup.fee_response.drop_in.scale_cny", "= 0", "greater than 0"),
+        1,
+    ),
     "takeup_wrong_curve_parameters.toml": (
         ("takeup.fee_response.drop_in", "midpoint_cny", 'not of curve = "elasticity"'),
         1,

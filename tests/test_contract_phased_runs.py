@@ -1,4 +1,4 @@
-"""A plan over several years, as a planner gets it: API and CLI folders, tables, report, messages."""
+"""A plan over several years, as a planner gets it: API and CLI folders, tables, report, errors."""
 
 from __future__ import annotations
 
@@ -77,7 +77,9 @@ def test_years_alone_is_the_horizon(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_the_report_has_a_section_for_the_years(tmp_path: Path, phased: ty.PhasedRun, lang: str) -> None:
+def test_the_report_has_a_section_for_the_years(
+    tmp_path: Path, phased: ty.PhasedRun, lang: str
+) -> None:
     folder = phased.save(tmp_path / "run", figures=True)
     assert main(["report", str(folder), "--lang", lang]) == 0
     page = (folder / "report.html").read_text(encoding="utf-8")
@@ -112,7 +114,10 @@ def test_plan_over_years_simulates_every_year(tmp_path: Path) -> None:
         (["optimize", str(RUYITUO), "--years", "2026-2028"], "no [projection] section"),
         (["optimize", str(FALLING), "--years", "2024-2026"], "within projection.horizon"),
         (["optimize", str(FALLING), "--years", "2026-2031"], "within projection.horizon"),
-        (["optimize", str(FALLING), "--years", "2026-2027", "--variant", "boom"], "names the variants"),
+        (
+            ["optimize", str(FALLING), "--years", "2026-2027", "--variant", "boom"],
+            "names the variants",
+        ),
         (["optimize", str(FALLING), "--variant", "low"], "--variant"),
         (
             ["optimize", str(FALLING), "--years", "2026-2027", "--objective", "max-coverage"],
