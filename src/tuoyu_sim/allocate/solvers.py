@@ -329,7 +329,11 @@ def _solve_cbc(prob: pulp.LpProblem, spec: SolverSpec, warm_start: bool) -> Solv
     result = str(log.get("result", ""))
     work = float(log.get("nodes", 0.0)) + float(log.get("iterations", 0.0))
     sol = prob.sol_status
-    stopped = result.startswith("Stopped")  # a limit, not a proof of anything
+    # a limit, not a proof of anything; a CBC stopped by the clock before its log's
+    # "Result" line (seen on a loaded machine) is not a proof either
+    stopped = result.startswith("Stopped") or (
+        not result and spec.time_limit_s is not None and seconds >= spec.time_limit_s
+    )
     if not stopped and (prob.status == pulp.LpStatusInfeasible or sol == pulp.LpSolutionInfeasible):
         return SolveOutcome("infeasible", "cbc", None, None, None, seconds, result, work)
     if prob.status == pulp.LpStatusUnbounded:
