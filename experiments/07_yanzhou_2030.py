@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> None:
     variants: tuple[str, ...] = ("low", "central", "high")
     if ex.quick:
         # the tests' run: the same comparison on the small example district (seconds, not
-        # the hour the five Yanzhou years take on two cores)
+        # the hours the five Yanzhou years take on two cores)
         base = ty.load_scenario(SCENARIOS / "examples" / "falling_births.toml")
         years: tuple[int, ...] = (2026, 2027, 2028)
         base = base.with_changes({"simulation.replications": 2, "simulation.days": 2})
