@@ -77,11 +77,7 @@ def year_figures(net: Scenario, target_per_1000: float | None, workers: int) -> 
     shortfalls); its empty places and the targets it misses."""
     s, short = judge_network(net, workers=workers)
     d = s["district"]
-    walk_in_places = sum(
-        sum(v.values()) if isinstance(v, dict) else int(v)
-        for f in net.facilities
-        for v in f.reserved.values()
-    )
+    walk_in_places = sum(f.reserved_places for f in net.facilities)
     missed = sorted({sh.kind.replace("_", "-") for sh in short})
     if target_per_1000 is not None and net.places_per_1000 < target_per_1000 - 1e-9:
         missed.append("places per 1,000")

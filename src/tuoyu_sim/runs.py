@@ -748,20 +748,13 @@ def _enrolled_demand(scenario: Scenario) -> dict[str, float]:
     }
 
 
-def _walk_in_places(f: Any) -> int:
-    total = 0
-    for v in f.reserved.values():
-        total += sum(v.values()) if isinstance(v, Mapping) else int(v)
-    return total
-
-
 def _network_row(network: Scenario) -> dict[str, Any]:
     """Sites, places by class, caregivers of one year's network."""
     row: dict[str, Any] = {"sites": len(network.facilities)}
     row["places"] = sum(f.total_places for f in network.facilities)
     for a in network.age_groups:
         row[f"places_{a}"] = sum(f.places.get(a, 0) for f in network.facilities)
-    row["walk_in_places"] = sum(_walk_in_places(f) for f in network.facilities)
+    row["walk_in_places"] = sum(f.reserved_places for f in network.facilities)
     for r in ROLES:
         row[r] = sum(getattr(f.staff, r) for f in network.facilities)
     return row
@@ -887,7 +880,7 @@ def network_rows(networks: Mapping[int, Scenario], base: Scenario) -> Rows:
             }
             for a in net.age_groups:
                 row[f"places_{a}"] = f.places.get(a, 0)
-            row["walk_in_places"] = _walk_in_places(f)
+            row["walk_in_places"] = f.reserved_places
             for r in ROLES:
                 row[r] = getattr(f.staff, r)
             rows.append(row)

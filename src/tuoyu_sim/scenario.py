@@ -655,6 +655,11 @@ class Facility(Located):
     def total_places(self) -> int:
         return sum(self.places.values())
 
+    @property
+    def reserved_places(self) -> int:
+        """Places held for walk-in care types, every class and type together."""
+        return sum(_reserved_total(r) for r in self.reserved.values())
+
 
 class CandidateSite(Located):
     """``[[candidate_sites]]``: where a new facility could open."""
@@ -1104,7 +1109,7 @@ class Scenario(Strict):
                             f"a whole number from 0 to the {f.total_places} places",
                         )
                     )
-            if sum(_reserved_total(r) for r in f.reserved.values()) > f.total_places:
+            if f.reserved_places > f.total_places:
                 problems.append(
                     (
                         f"facilities[{i}].reserved",

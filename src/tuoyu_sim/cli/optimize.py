@@ -182,7 +182,7 @@ def run(args: argparse.Namespace) -> int:
     folder = result.save(out_dir(args, command), figures=not args.no_figures)
     console().print(f"[bold]{result.scenario.name}[/bold]")
     print_headline(result.headline(), folder)
-    check = getattr(result, "check", None)
+    check = None if args.years is not None else result.check  # type: ignore[union-attr]
     if check is not None:
         colour = "green" if check.agree else "bold red"
         console().print(f"[{colour}]cross-check: {check.message}[/{colour}]")
